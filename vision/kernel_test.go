@@ -1,0 +1,229 @@
+package vision
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+const canary = 0xA5
+
+// withCanary returns a slice of n bytes carved out of a larger buffer whose
+// bytes after the slice hold a canary, and a func that fails t if any canary
+// byte changed.
+func withCanary(t testing.TB, n int, fill func([]byte)) ([]byte, func()) {
+	t.Helper()
+	buf := make([]byte, n+64)
+	for i := range buf {
+		buf[i] = canary
+	}
+	s := buf[:n:n]
+	clear(s)
+	if fill != nil {
+		fill(s)
+	}
+	return s, func() {
+		t.Helper()
+		for i, c := range buf[n:] {
+			if c != canary {
+				t.Fatalf("canary byte %d past the end overwritten: %#x", i, c)
+			}
+		}
+	}
+}
+
+func randBytes(r *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// nearCopy returns a copy of b where each byte changed with probability p by
+// a random amount: realistic frames where most pixels agree.
+func nearCopy(r *rand.Rand, b []byte, p float64) []byte {
+	c := bytes.Clone(b)
+	for i := range c {
+		if r.Float64() < p {
+			c[i] = byte(r.Uint32())
+		}
+	}
+	return c
+}
+
+// restride copies rows of width w from src (stride ss) into a new buffer of
+// stride ds, changing each pixel with probability p; padding is random.
+func restride(r *rand.Rand, src []byte, ss, ds, w, rows int, p float64) []byte {
+	dst := randBytes(r, rows*ds)
+	for y := 0; y < rows; y++ {
+		copy(dst[y*ds:y*ds+w], nearCopy(r, src[y*ss:y*ss+w], p))
+	}
+	return dst
+}
+
+// randomSpans returns per-row spans for rows rows of width w, in the mask's
+// layout, with every kind of length and gap.
+func randomSpans(r *rand.Rand, w, rows int) (xs, idx []int32) {
+	b := newMaskBuilder(w, rows)
+	for y := 0; y < rows; y++ {
+		switch r.IntN(6) {
+		case 0: // empty row
+		case 1:
+			b.add(0, w)
+		default:
+			for x := r.IntN(40); x < w; {
+				l := 1 + r.IntN(70)
+				b.add(x, min(w, x+l))
+				x += l + 1 + r.IntN(40)
+			}
+		}
+		b.endRow()
+	}
+	m := b.mask()
+	return m.xs, m.idx
+}
+
+var thresholds = []int{0, 1, 25, 128, 254}
+
+func TestKernelDiffMatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	widths := []int{640, 1000}
+	for w := 1; w <= 130; w++ {
+		widths = append(widths, w)
+	}
+	for _, k := range Impls() {
+		t.Run(k.name, func(t *testing.T) {
+			for _, w := range widths {
+				rows := 1 + r.IntN(maxKernelRows)
+				if w%7 == 0 {
+					rows = maxKernelRows
+				}
+				sa, sb, sc := w+r.IntN(9), w+r.IntN(33), w
+				off := r.IntN(8) // odd start offsets
+				a := randBytes(r, off+rows*sa)[off:]
+				b := restride(r, a, sa, sb, w, rows, 0.3)
+				c := restride(r, b, sb, sc, w, rows, 0.5)
+				xs, idx := randomSpans(r, w, rows)
+				thr := thresholds[r.IntN(len(thresholds))]
+				for rule := 2; rule <= 3; rule++ {
+					want := make([]byte, w)
+					acc, check := withCanary(t, w, nil)
+					var gotRows, wantRows uint64
+					if rule == 2 {
+						wantRows = diff2Generic(a, b, sa, sb, xs, idx, thr, want)
+						gotRows = k.diff2(a, b, sa, sb, xs, idx, thr, acc)
+					} else {
+						wantRows = diff3Generic(a, b, c, sa, sb, sc, xs, idx, thr, want)
+						gotRows = k.diff3(a, b, c, sa, sb, sc, xs, idx, thr, acc)
+					}
+					check()
+					if gotRows != wantRows || !bytes.Equal(acc, want) {
+						t.Fatalf("diff%d w=%d rows=%d thr=%d: rows %#x want %#x\nacc  %v\nwant %v", rule, w, rows, thr, gotRows, wantRows, acc, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestKernelDiffAccumulates(t *testing.T) {
+	// acc counts across calls: 64 rows of always-changing pixels give 64.
+	w, rows := 77, maxKernelRows
+	a := make([]byte, w*rows)
+	b := bytes.Repeat([]byte{200}, w*rows)
+	xs, idx := randomSpans(rand.New(rand.NewPCG(3, 4)), w, rows)
+	for _, k := range Impls() {
+		want := make([]byte, w)
+		got := make([]byte, w)
+		for range 3 {
+			diff2Generic(a, b, w, w, xs, idx, 254, want)
+			k.diff2(a, b, w, w, xs, idx, 254, got)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: acc %v, want %v", k.name, got, want)
+		}
+	}
+}
+
+func TestKernelConvertMatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, k := range Impls() {
+		t.Run(k.name, func(t *testing.T) {
+			for n := 0; n <= 300; n++ {
+				src := randBytes(r, 2*n+r.IntN(3))
+				want := make([]byte, n)
+				yuyvGeneric(want, src)
+				got, check := withCanary(t, n, nil)
+				k.yuyv(got, src)
+				check()
+				if !bytes.Equal(got, want) {
+					t.Fatalf("yuyv n=%d:\n got %v\nwant %v", n, got, want)
+				}
+				r0, r1 := randBytes(r, 2*n+1)[1:], randBytes(r, 2*n)
+				down2Generic(want, r0, r1)
+				got, check = withCanary(t, n, nil)
+				k.down2(got, r0, r1)
+				check()
+				if !bytes.Equal(got, want) {
+					t.Fatalf("down2 n=%d:\n got %v\nwant %v", n, got, want)
+				}
+				a, b := randBytes(r, n), randBytes(r, n)
+				k.probe(a, b) // must read any length without faulting
+			}
+		})
+	}
+}
+
+func TestDown2Extremes(t *testing.T) {
+	for _, k := range Impls() {
+		for _, v := range [][4]byte{{255, 255, 255, 255}, {0, 0, 0, 1}, {0, 0, 1, 1}, {255, 255, 255, 254}, {1, 2, 3, 4}} {
+			n := 37
+			r0 := bytes.Repeat([]byte{v[0], v[1]}, n)
+			r1 := bytes.Repeat([]byte{v[2], v[3]}, n)
+			got := make([]byte, n)
+			k.down2(got, r0, r1)
+			want := byte((int(v[0]) + int(v[1]) + int(v[2]) + int(v[3]) + 2) >> 2)
+			if got[0] != want || got[n-1] != want {
+				t.Errorf("%s down2 %v = %d, want %d", k.name, v, got[0], want)
+			}
+		}
+	}
+}
+
+func TestLookupAndUse(t *testing.T) {
+	if Active() == nil {
+		t.Fatal("no active implementation")
+	}
+	names := map[string]bool{}
+	for _, k := range Impls() {
+		names[k.Name()] = true
+		got, err := Lookup(k.Name())
+		if err != nil || got != k {
+			t.Errorf("Lookup(%q) = %v, %v", k.Name(), got, err)
+		}
+	}
+	if !names["generic"] || !names["swar"] {
+		t.Errorf("Impls() = %v, want generic and swar among them", names)
+	}
+	if _, err := Lookup("mmx"); err == nil {
+		t.Error("Lookup(mmx) succeeded")
+	}
+	best := Active()
+	if err := Use("generic"); err != nil || Active().Name() != "generic" {
+		t.Fatalf("Use(generic): %v, active %v", err, Active())
+	}
+	if err := Use("auto"); err != nil || Active() != best {
+		t.Fatalf("Use(auto): %v, active %v, want %v", err, Active(), best)
+	}
+	if err := Use("nope"); err == nil {
+		t.Error("Use(nope) succeeded")
+	}
+	t.Logf("kernels here: %v, active: %v", Impls(), best)
+}
+
+func ExampleImpls() {
+	fmt.Println(Impls()[0], Impls()[1])
+	// Output: generic swar
+}
