@@ -43,6 +43,7 @@ type Differ struct {
 	impl  *Impl
 	acc   []byte  // one change counter per column, per band of rows
 	cellX []int32 // column boundaries of the grid, len Cols+1
+	area  []int32 // watched pixels per cell
 }
 
 // maxKernelRows is how many rows one kernel call takes (its result is a
@@ -81,8 +82,25 @@ func NewDiffer(w, h int, o DiffOptions) (*Differ, error) {
 	for i := range d.cellX {
 		d.cellX[i] = int32(i * w / o.Grid.Cols)
 	}
+	d.area = make([]int32, o.Grid.Cols*o.Grid.Rows)
+	for gy := 0; gy < o.Grid.Rows; gy++ {
+		for y := gy * h / o.Grid.Rows; y < (gy+1)*h/o.Grid.Rows; y++ {
+			for i := o.Mask.idx[y]; i < o.Mask.idx[y+1]; i++ {
+				x0, x1 := o.Mask.xs[2*i], o.Mask.xs[2*i+1]
+				for gx := 0; gx < o.Grid.Cols; gx++ {
+					if n := min(x1, d.cellX[gx+1]) - max(x0, d.cellX[gx]); n > 0 {
+						d.area[gy*o.Grid.Cols+gx] += n
+					}
+				}
+			}
+		}
+	}
 	return d, nil
 }
+
+// CellArea returns the watched pixels of each cell, row-major (a cell
+// outside every region has 0). The slice is the Differ's: do not modify it.
+func (d *Differ) CellArea() []int32 { return d.area }
 
 // Impl is the implementation this Differ runs.
 func (d *Differ) Impl() *Impl { return d.impl }

@@ -289,3 +289,19 @@ func FuzzDiff(f *testing.F) {
 		}
 	})
 }
+
+func TestDifferCellArea(t *testing.T) {
+	w, h := 37, 23
+	m := maskCases[4].mask(nil, w, h)
+	g := Grid{5, 4}
+	d, err := NewDiffer(w, h, DiffOptions{Mask: m, Grid: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reference of a diff where every pixel changed counts the area.
+	zero := testFrame(w, h, w, 0, func(x, y int) byte { return 0 })
+	full := testFrame(w, h, w, 0, func(x, y int) byte { return 255 })
+	if want := referenceDiff([]Frame{zero, full}, 0, m, g); !slices.Equal(d.CellArea(), want.Cells) {
+		t.Fatalf("CellArea %v, want %v", d.CellArea(), want.Cells)
+	}
+}

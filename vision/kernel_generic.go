@@ -12,12 +12,7 @@ var genericImpl = &Impl{
 	probe: probeGeneric,
 }
 
-func absDiff(a, b byte) int {
-	if a > b {
-		return int(a - b)
-	}
-	return int(b - a)
-}
+func absDiff(a, b byte) int { return int(max(a, b) - min(a, b)) }
 
 func diff2Generic(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64 {
 	var rows uint64
@@ -25,11 +20,9 @@ func diff2Generic(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte)
 		ra, rb := a[r*sa:], b[r*sb:]
 		changed := false
 		for i := idx[r]; i < idx[r+1]; i++ {
-			for x := xs[2*i]; x < xs[2*i+1]; x++ {
-				if absDiff(ra[x], rb[x]) > thr {
-					acc[x]++
-					changed = true
-				}
+			x0, x1 := xs[2*i], xs[2*i+1]
+			if spanGeneric(ra[x0:x1], rb[x0:x1], acc[x0:x1], thr) {
+				changed = true
 			}
 		}
 		if changed {
@@ -45,9 +38,11 @@ func diff3Generic(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc 
 		ra, rb, rc := a[r*sa:], b[r*sb:], c[r*sc:]
 		changed := false
 		for i := idx[r]; i < idx[r+1]; i++ {
-			for x := xs[2*i]; x < xs[2*i+1]; x++ {
-				if absDiff(rc[x], ra[x]) > thr && absDiff(rc[x], rb[x]) > thr {
-					acc[x]++
+			x0, x1 := xs[2*i], xs[2*i+1]
+			pa, pb, pc, pn := ra[x0:x1], rb[x0:x1], rc[x0:x1], acc[x0:x1]
+			for x := range pc {
+				if absDiff(pc[x], pa[x]) > thr && absDiff(pc[x], pb[x]) > thr {
+					pn[x]++
 					changed = true
 				}
 			}
@@ -57,6 +52,22 @@ func diff3Generic(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc 
 		}
 	}
 	return rows
+}
+
+// spanGeneric counts the changed pixels of one span into acc. Kept out of
+// line: inlined, its loop variables spill to the stack.
+//
+//go:noinline
+func spanGeneric(a, b, acc []byte, thr int) bool {
+	b, acc = b[:len(a)], acc[:len(a)]
+	n := 0
+	for x, v := range a {
+		if absDiff(v, b[x]) > thr {
+			acc[x]++
+			n++
+		}
+	}
+	return n > 0
 }
 
 func yuyvGeneric(dst, src []byte) {

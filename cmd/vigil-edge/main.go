@@ -1,0 +1,133 @@
+// Command vigil-edge runs on the camera's computer (a Raspberry Pi or any
+// Linux box): it reads the camera, detects motion and reports it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"vigil/adapters/synthetic"
+	"vigil/app/edge"
+	"vigil/domain"
+	"vigil/vision"
+)
+
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "vigil-edge:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+func exitCode(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if domain.KindOf(err) == domain.Invalid {
+		return 2
+	}
+	return 1
+}
+
+type config struct {
+	source      string
+	width       int
+	height      int
+	fps         int
+	realtime    bool
+	sensitivity int
+	kernel      string
+	duration    time.Duration
+	listKernels bool
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := config{source: "synthetic", width: 640, height: 480, fps: 15, realtime: true,
+		sensitivity: domain.DefaultMotionSettings().Sensitivity, kernel: getenv("VIGIL_KERNEL")}
+	fs := flag.NewFlagSet("vigil-edge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "vigil-edge %s — watches a camera for motion.\n\nUsage: vigil-edge [flags]\n\nFlags:\n", version)
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nEnvironment:\n  VIGIL_KERNEL  vision kernel to use (same as -kernel)\n")
+	}
+	fs.StringVar(&cfg.source, "source", cfg.source, "camera source: synthetic (a made-up scene)")
+	size := fs.String("size", fmt.Sprintf("%dx%d", cfg.width, cfg.height), "frame size WxH of the source")
+	fs.IntVar(&cfg.fps, "fps", cfg.fps, "frames per second of the source")
+	fs.BoolVar(&cfg.realtime, "realtime", cfg.realtime, "pace a synthetic or file source in real time (false: as fast as possible)")
+	fs.IntVar(&cfg.sensitivity, "sensitivity", cfg.sensitivity, "motion sensitivity 1 (least) .. 10 (most)")
+	fs.StringVar(&cfg.kernel, "kernel", cfg.kernel, "vision kernel: auto, "+kernelNames())
+	fs.DurationVar(&cfg.duration, "duration", 0, "stop after this long (0: run until interrupted)")
+	fs.BoolVar(&cfg.listKernels, "list-kernels", false, "list the vision kernels this CPU can run and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return domain.E("arguments", domain.Invalid, fmt.Errorf("unexpected %q", fs.Arg(0)))
+	}
+	if _, err := fmt.Sscanf(*size, "%dx%d", &cfg.width, &cfg.height); err != nil {
+		return domain.E("-size", domain.Invalid, fmt.Errorf("%q is not WxH", *size))
+	}
+	if err := vision.Use(cfg.kernel); err != nil {
+		return domain.E("-kernel", domain.Invalid, err)
+	}
+	if cfg.listKernels {
+		for _, k := range vision.Impls() {
+			mark := " "
+			if k == vision.Active() {
+				mark = "*"
+			}
+			fmt.Fprintf(stdout, "%s %s\n", mark, k.Name())
+		}
+		return nil
+	}
+
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if cfg.source != "synthetic" {
+		return domain.E("-source", domain.Invalid, fmt.Errorf("unknown source %q (have: synthetic)", cfg.source))
+	}
+	src, err := synthetic.New(synthetic.Config{Width: cfg.width, Height: cfg.height, FPS: cfg.fps, Seed: 1, Realtime: cfg.realtime})
+	if err != nil {
+		return domain.E("source", domain.Invalid, err)
+	}
+	mon, err := edge.NewMonitor(src, edge.MonitorConfig{
+		Motion: domain.MotionSettings{Sensitivity: cfg.sensitivity},
+		Report: func(s edge.Summary) {
+			fmt.Fprintf(stdout, "%s  %5.1f fps  motion %3d  light %2d  max score %5.1f%%  changed px %7d  %6.1f µs/frame  [%s %s]\n",
+				s.At.Format("15:04:05"), s.FPS, s.MotionFrames, s.LightFrames, s.MaxScore, s.ChangedPixels, s.AnalysisMicros, s.Kernel, s.Analysis)
+		},
+	}, log)
+	if err != nil {
+		return err
+	}
+	if cfg.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.duration)
+		defer cancel()
+	}
+	log.Info("vigil-edge starting", "version", version, "source", cfg.source, "size", *size, "fps", cfg.fps, "kernel", vision.Active().Name())
+	return mon.Run(ctx)
+}
+
+func kernelNames() string {
+	var names []string
+	for _, k := range vision.Impls() {
+		names = append(names, k.Name())
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestHelp(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"--help"}, env(nil), &out, &errb)
+	if err != flag.ErrHelp || exitCode(err) != 0 || !strings.Contains(errb.String(), "-sensitivity") {
+		t.Fatalf("--help: %v, %q", err, errb.String())
+	}
+}
+
+func TestRunsOnSyntheticScene(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"-realtime=false", "-duration=2500ms", "-kernel=swar"}, env(nil), &out, &errb)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) < 2 || !strings.Contains(lines[0], "fps") || !strings.Contains(lines[0], "[swar 320x240]") {
+		t.Fatalf("want per-second figures, got %q", out.String())
+	}
+}
+
+func TestKernelFromEnvironmentAndList(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"-list-kernels"}, env(map[string]string{"VIGIL_KERNEL": "generic"}), &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "* generic") || !strings.Contains(out.String(), "  swar") {
+		t.Fatalf("list: %q", out.String())
+	}
+	t.Cleanup(func() { run(context.Background(), []string{"-list-kernels"}, env(nil), &out, &errb) })
+}
+
+func TestBadInputIsAClearError(t *testing.T) {
+	for _, args := range [][]string{{"-kernel=mmx"}, {"-size=big"}, {"-sensitivity=11"}, {"-source=/dev/null"}, {"-size=4x4"}, {"extra"}} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append(args, "-duration=1s"), env(nil), &out, &errb)
+		if err == nil || exitCode(err) != 2 {
+			t.Errorf("%v: error %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+}

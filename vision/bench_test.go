@@ -1,0 +1,25 @@
+package vision_test
+
+import (
+	"testing"
+
+	"vigil/benchmarks"
+	"vigil/vision"
+)
+
+// BenchmarkDiff/impl=<name>/res=<WxH>: the fused kernel with mask, grid and
+// bounding box, for every implementation this CPU runs.
+func BenchmarkDiff(b *testing.B) {
+	for _, k := range vision.Impls() {
+		for _, r := range benchmarks.Resolutions {
+			b.Run("impl="+k.Name()+"/res="+r.String(), func(b *testing.B) { benchmarks.Diff(b, k, r.W, r.H) })
+		}
+	}
+}
+
+// BenchmarkReadCeiling/res=<WxH>: the cost of only reading the two frames.
+func BenchmarkReadCeiling(b *testing.B) {
+	for _, r := range benchmarks.Resolutions {
+		b.Run("res="+r.String(), func(b *testing.B) { benchmarks.ReadCeiling(b, r.W, r.H) })
+	}
+}

@@ -1,0 +1,164 @@
+//go:build amd64 && !purego
+
+package vision
+
+import "github.com/klauspost/cpuid/v2"
+
+// archImpls returns the amd64 assembly implementations, slowest first.
+func archImpls() []*Impl { return []*Impl{sse2Impl, avx2Impl} }
+
+// sse2Impl handles 16 pixels per instruction; every amd64 CPU has SSE2.
+var sse2Impl = &Impl{
+	name:  "sse2",
+	cpu:   func() bool { return cpuid.CPU.Supports(cpuid.SSE2) },
+	diff2: diff2SSE2,
+	diff3: diff3SSE2,
+	yuyv:  yuyvSSE2,
+	down2: down2SSE2,
+	probe: probeSSE2,
+}
+
+// avx2Impl handles 32 pixels per instruction.
+var avx2Impl = &Impl{
+	name:  "avx2",
+	cpu:   func() bool { return cpuid.CPU.Supports(cpuid.AVX2) },
+	diff2: diff2AVX2,
+	diff3: diff3AVX2,
+	yuyv:  yuyvAVX2,
+	down2: down2AVX2,
+	probe: probeAVX2,
+}
+
+// The stubs below are implemented in kernel_sse2_amd64.s and
+// kernel_avx2_amd64.s. Each doc comment gives the equivalent Go; the results
+// are bit-identical to the generic twins in kernel_generic.go. The diff
+// kernels walk all rows and spans of a band in one call: the per-row call
+// overhead is what the assembly avoids.
+
+// diff2SSE2 is diff2Generic with SSE2:
+//
+//	for r := 0; r+1 < len(idx); r++ {
+//		for i := idx[r]; i < idx[r+1]; i++ {
+//			for x := xs[2*i]; x < xs[2*i+1]; x++ {
+//				if absDiff(a[r*sa+x], b[r*sb+x]) > thr {
+//					acc[x]++
+//					rows |= 1 << r
+//				}
+//			}
+//		}
+//	}
+//	return rows
+//
+//go:noescape
+func diff2SSE2(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64
+
+// diff3SSE2 is diff3Generic with SSE2:
+//
+//	for r := 0; r+1 < len(idx); r++ {
+//		for i := idx[r]; i < idx[r+1]; i++ {
+//			for x := xs[2*i]; x < xs[2*i+1]; x++ {
+//				cv := c[r*sc+x]
+//				if absDiff(cv, a[r*sa+x]) > thr && absDiff(cv, b[r*sb+x]) > thr {
+//					acc[x]++
+//					rows |= 1 << r
+//				}
+//			}
+//		}
+//	}
+//	return rows
+//
+//go:noescape
+func diff3SSE2(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64
+
+// yuyvSSE2 is yuyvGeneric with SSE2:
+//
+//	for i := range dst {
+//		dst[i] = src[2*i]
+//	}
+//
+//go:noescape
+func yuyvSSE2(dst, src []byte)
+
+// down2SSE2 is down2Generic with SSE2:
+//
+//	for i := range dst {
+//		s := int(r0[2*i]) + int(r0[2*i+1]) + int(r1[2*i]) + int(r1[2*i+1])
+//		dst[i] = byte((s + 2) >> 2)
+//	}
+//
+//go:noescape
+func down2SSE2(dst, r0, r1 []byte)
+
+// probeSSE2 reads every byte of a and b with 16-byte loads and returns
+// their XOR folded to 64 bits (the value only keeps the loads alive):
+//
+//	for i := range a {
+//		s ^= a[i] ^ b[i] (folded 16 bytes wide)
+//	}
+//
+//go:noescape
+func probeSSE2(a, b []byte) uint64
+
+// diff2AVX2 is diff2Generic with AVX2:
+//
+//	for r := 0; r+1 < len(idx); r++ {
+//		for i := idx[r]; i < idx[r+1]; i++ {
+//			for x := xs[2*i]; x < xs[2*i+1]; x++ {
+//				if absDiff(a[r*sa+x], b[r*sb+x]) > thr {
+//					acc[x]++
+//					rows |= 1 << r
+//				}
+//			}
+//		}
+//	}
+//	return rows
+//
+//go:noescape
+func diff2AVX2(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64
+
+// diff3AVX2 is diff3Generic with AVX2:
+//
+//	for r := 0; r+1 < len(idx); r++ {
+//		for i := idx[r]; i < idx[r+1]; i++ {
+//			for x := xs[2*i]; x < xs[2*i+1]; x++ {
+//				cv := c[r*sc+x]
+//				if absDiff(cv, a[r*sa+x]) > thr && absDiff(cv, b[r*sb+x]) > thr {
+//					acc[x]++
+//					rows |= 1 << r
+//				}
+//			}
+//		}
+//	}
+//	return rows
+//
+//go:noescape
+func diff3AVX2(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64
+
+// yuyvAVX2 is yuyvGeneric with AVX2:
+//
+//	for i := range dst {
+//		dst[i] = src[2*i]
+//	}
+//
+//go:noescape
+func yuyvAVX2(dst, src []byte)
+
+// down2AVX2 is down2Generic with AVX2:
+//
+//	for i := range dst {
+//		s := int(r0[2*i]) + int(r0[2*i+1]) + int(r1[2*i]) + int(r1[2*i+1])
+//		dst[i] = byte((s + 2) >> 2)
+//	}
+//
+//go:noescape
+func down2AVX2(dst, r0, r1 []byte)
+
+// probeAVX2 reads every byte of a and b with 32-byte loads and returns
+// their XOR folded to 64 bits (the value only keeps the loads alive):
+//
+//	for i := range a {
+//		s ^= a[i] ^ b[i] (folded 32 bytes wide)
+//	}
+//
+//go:noescape
+func probeAVX2(a, b []byte) uint64
