@@ -1,0 +1,81 @@
+# Vigil — see README.md. `make run` and `make test` set up what they need.
+SHELL := /bin/bash
+GO ?= go
+export GOTOOLCHAIN ?= local
+
+CMDS      := vigil-edge vigil-validator vigil-cloud
+ARM64_CC  := aarch64-linux-gnu-gcc
+QEMU      := qemu-aarch64-static
+BENCH_RE  := ^(BenchmarkDiff|BenchmarkReadCeiling)$$
+BENCH_OUT := benchmarks/results/amd64-latest.txt
+FUZZTIME  ?= 20s
+
+.PHONY: run build cross test test-unit test-arm64 test-purego fuzz vet bench bench-arm64 fmt lint tools-arm64 clean
+
+## run: the edge on its embedded defaults (synthetic scene), per-second motion figures
+run:
+	$(GO) run ./cmd/vigil-edge
+
+## build: the three commands for this machine into bin/
+build:
+	$(GO) build -o bin/ ./cmd/vigil-edge
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/vigil-validator ./cmd/vigil-cloud
+
+## cross: linux/arm64 binaries into dist/ (installs the cross compiler if missing)
+cross:
+	scripts/ensure-apt.sh $(ARM64_CC) gcc-aarch64-linux-gnu
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=1 CC=$(ARM64_CC) $(GO) build -o dist/vigil-edge-linux-arm64 ./cmd/vigil-edge
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -o dist/vigil-validator-linux-arm64 ./cmd/vigil-validator
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -o dist/vigil-cloud-linux-arm64 ./cmd/vigil-cloud
+	@file dist/*-linux-arm64 2>/dev/null || ls -l dist/
+
+## test: everything CI runs: format, vet (amd64, arm64, purego), unit tests, arm64 under qemu, purego, fuzz
+test: lint test-unit test-arm64 test-purego fuzz cross
+
+test-unit:
+	$(GO) test -count=1 ./...
+
+tools-arm64:
+	scripts/ensure-apt.sh $(QEMU) qemu-user-static $(ARM64_CC) gcc-aarch64-linux-gnu
+
+## test-arm64: the arm64 build (NEON kernels) under qemu-user
+test-arm64: tools-arm64
+	GOARCH=arm64 $(GO) test -count=1 -exec $(QEMU) ./vision/... ./domain/... ./app/... ./adapters/... ./benchmarks/...
+	GOARCH=arm64 $(GO) test -count=1 -tags purego -exec $(QEMU) ./vision/...
+
+## test-purego: no assembly at all
+test-purego:
+	$(GO) test -count=1 -tags purego ./...
+
+## fuzz: each kernel against the reference on fuzzer-made frames (FUZZTIME each arch)
+fuzz: tools-arm64
+	$(GO) test -run '^$$' -fuzz '^FuzzDiff$$' -fuzztime $(FUZZTIME) ./vision/
+	GOARCH=arm64 $(GO) test -c -o /tmp/vigil-vision-arm64.test ./vision/
+	$(QEMU) /tmp/vigil-vision-arm64.test -test.run '^$$' -test.fuzz '^FuzzDiff$$' -test.fuzztime $(FUZZTIME) -test.fuzzcachedir /tmp/vigil-fuzzcache-arm64
+
+vet:
+	$(GO) vet ./...
+	GOARCH=arm64 $(GO) vet ./...
+	$(GO) vet -tags purego ./...
+
+## bench: kernel benchmarks, -count 5, table of medians and ratios (raw output in $(BENCH_OUT))
+bench:
+	@mkdir -p benchmarks/results
+	$(GO) test -run '^$$' -bench '$(BENCH_RE)' -count 5 -benchtime 500ms ./vision/ | tee $(BENCH_OUT)
+	@echo
+	@$(GO) run ./benchmarks/cmd/vigil-bench -parse $(BENCH_OUT)
+
+## bench-arm64: one static binary to copy to a Pi: dist/vigil-bench-linux-arm64
+bench-arm64:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o dist/vigil-bench-linux-arm64 ./benchmarks/cmd/vigil-bench
+	@ls -l dist/vigil-bench-linux-arm64
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+## lint: gofmt check and go vet for every target
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,122 @@
+package benchmarks
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// Sample is one benchmark measurement (one line of `go test -bench` output).
+type Sample struct {
+	Name    string // e.g. "Diff/impl=avx2/res=640x480" (no "Benchmark", no -N)
+	NsPerOp float64
+	Bytes   int64 // per op, from b.SetBytes
+	Allocs  int64
+}
+
+// ParseGoBench reads `go test -bench` output and returns its samples.
+func ParseGoBench(r io.Reader) ([]Sample, error) {
+	var out []Sample
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		name := strings.TrimPrefix(f[0], "Benchmark")
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		s := Sample{Name: name}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			switch f[i+1] {
+			case "ns/op":
+				s.NsPerOp = v
+			case "MB/s":
+				if s.NsPerOp > 0 {
+					s.Bytes = int64(v*s.NsPerOp/1e3 + 0.5)
+				}
+			case "allocs/op":
+				s.Allocs = int64(v)
+			}
+		}
+		if s.NsPerOp > 0 {
+			out = append(out, s)
+		}
+	}
+	return out, sc.Err()
+}
+
+// param returns the value of key=value in a benchmark name.
+func param(name, key string) string {
+	for _, p := range strings.Split(name, "/") {
+		if v, ok := strings.CutPrefix(p, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// WriteTable prints the kernel table: per implementation and resolution the
+// median µs per frame, GB/s, the ratio to the read ceiling and the speed-up
+// over the generic Go loop, all from the same run.
+func WriteTable(w io.Writer, samples []Sample) {
+	type key struct{ bench, impl, res string }
+	times := map[key][]float64{}
+	meta := map[key]Sample{}
+	var order []key
+	for _, s := range samples {
+		k := key{strings.SplitN(s.Name, "/", 2)[0], param(s.Name, "impl"), param(s.Name, "res")}
+		if _, seen := times[k]; !seen {
+			order = append(order, k)
+		}
+		times[k] = append(times[k], s.NsPerOp)
+		meta[k] = s
+	}
+	median := func(k key) float64 {
+		v := slices.Clone(times[k])
+		slices.Sort(v)
+		if len(v) == 0 {
+			return 0
+		}
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kernel\tresolution\tµs/frame\tGB/s\t× ceiling\t× faster than generic\tallocs/op\truns\t")
+	for _, k := range order {
+		if k.bench != "Diff" {
+			continue
+		}
+		ns := median(k)
+		gb := float64(meta[k].Bytes) / ns
+		ceil, gen := median(key{"ReadCeiling", "", k.res}), median(key{"Diff", "generic", k.res})
+		ratio, speed := "-", "-"
+		if ceil > 0 {
+			ratio = fmt.Sprintf("%.2f", ns/ceil)
+		}
+		if gen > 0 {
+			speed = fmt.Sprintf("%.1f", gen/ns)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.2f\t%s\t%s\t%d\t%d\t\n", k.impl, k.res, ns/1e3, gb, ratio, speed, meta[k].Allocs, len(times[k]))
+	}
+	for _, k := range order {
+		if k.bench == "ReadCeiling" {
+			ns := median(k)
+			fmt.Fprintf(tw, "read ceiling\t%s\t%.1f\t%.2f\t1.00\t-\t%d\t%d\t\n", k.res, ns/1e3, float64(meta[k].Bytes)/ns, meta[k].Allocs, len(times[k]))
+		}
+	}
+	tw.Flush()
+}
