@@ -41,7 +41,9 @@ type rule struct {
 	allowed func(dep string) bool // for non-standard dependencies
 }
 
-func inModule(p, dir string) bool { return p == module+"/"+dir || strings.HasPrefix(p, module+"/"+dir+"/") }
+func inModule(p, dir string) bool {
+	return p == module+"/"+dir || strings.HasPrefix(p, module+"/"+dir+"/")
+}
 
 var rules = []rule{
 	{"domain imports the standard library only", "./domain/...", func(d string) bool { return inModule(d, "domain") }},

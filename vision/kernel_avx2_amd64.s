@@ -6,18 +6,42 @@
 // 128-bit forms (never legacy SSE, which would stall on the dirty upper
 // halves), and every function ends with VZEROUPPER.
 
-// tailmask<>+k holds 32-k zero bytes then k 0xFF bytes (0 <= k <= 32). A step
-// of width W that ends at x1 and redoes W-k pixels already counted loads its
-// mask from tailmask<>+32-W+k: 0xFF only for the k new pixels.
+// tailmask<>+k holds 128-k zero bytes then k 0xFF bytes (0 <= k <= 128). A
+// step of width W that ends at x1 and redoes W-k pixels already counted loads
+// its mask from tailmask<>+128-W+k: 0xFF only for the k new pixels.
 DATA tailmask<>+0x00(SB)/8, $0
 DATA tailmask<>+0x08(SB)/8, $0
 DATA tailmask<>+0x10(SB)/8, $0
 DATA tailmask<>+0x18(SB)/8, $0
-DATA tailmask<>+0x20(SB)/8, $-1
-DATA tailmask<>+0x28(SB)/8, $-1
-DATA tailmask<>+0x30(SB)/8, $-1
-DATA tailmask<>+0x38(SB)/8, $-1
-GLOBL tailmask<>(SB), RODATA|NOPTR, $64
+DATA tailmask<>+0x20(SB)/8, $0
+DATA tailmask<>+0x28(SB)/8, $0
+DATA tailmask<>+0x30(SB)/8, $0
+DATA tailmask<>+0x38(SB)/8, $0
+DATA tailmask<>+0x40(SB)/8, $0
+DATA tailmask<>+0x48(SB)/8, $0
+DATA tailmask<>+0x50(SB)/8, $0
+DATA tailmask<>+0x58(SB)/8, $0
+DATA tailmask<>+0x60(SB)/8, $0
+DATA tailmask<>+0x68(SB)/8, $0
+DATA tailmask<>+0x70(SB)/8, $0
+DATA tailmask<>+0x78(SB)/8, $0
+DATA tailmask<>+0x80(SB)/8, $-1
+DATA tailmask<>+0x88(SB)/8, $-1
+DATA tailmask<>+0x90(SB)/8, $-1
+DATA tailmask<>+0x98(SB)/8, $-1
+DATA tailmask<>+0xa0(SB)/8, $-1
+DATA tailmask<>+0xa8(SB)/8, $-1
+DATA tailmask<>+0xb0(SB)/8, $-1
+DATA tailmask<>+0xb8(SB)/8, $-1
+DATA tailmask<>+0xc0(SB)/8, $-1
+DATA tailmask<>+0xc8(SB)/8, $-1
+DATA tailmask<>+0xd0(SB)/8, $-1
+DATA tailmask<>+0xd8(SB)/8, $-1
+DATA tailmask<>+0xe0(SB)/8, $-1
+DATA tailmask<>+0xe8(SB)/8, $-1
+DATA tailmask<>+0xf0(SB)/8, $-1
+DATA tailmask<>+0xf8(SB)/8, $-1
+GLOBL tailmask<>(SB), RODATA|NOPTR, $256
 
 // ---------------------------------------------------------------------------
 // diff2, diff3
@@ -36,85 +60,87 @@ GLOBL tailmask<>(SB), RODATA|NOPTR, $64
 //	R13		scratch
 //	Y15		thr+1 in every byte
 //	Y14		OR of row r's 32-byte change masks
-//	X13		OR of row r's narrower change masks
+//	Y13		OR of row r's narrower change masks (X ops zero its upper half)
+//	Y12		max(127-thr, 0) in every byte: the block filter's bias
 //
-// A pixel changed iff d > thr, where d = |p-q| = (p ∸ q) | (q ∸ p) with
-// saturating subtraction; d > thr ⇔ max(d, thr+1) == d, which gives 0xFF per
-// changed pixel. acc -= mask then adds one to the counter of each changed
-// pixel.
+// A pixel's distance d is |a-b| for diff2 and min(|c-a|, |c-b|) for diff3,
+// with |p-q| = (p ∸ q) | (q ∸ p) (saturating subtraction). It changed iff
+// d > thr ⇔ max(d, thr+1) == d, a compare that yields 0xFF per changed pixel;
+// acc -= mask then adds one to the counter of each changed pixel, and the OR
+// of the masks flags the row.
+//
+// Most pixels of a camera frame do not change, so spans are first walked in
+// blocks of 128 pixels that only compute d and test whether any d of the
+// block may exceed thr: (max d) +sat bias has its top bit set iff max d > thr
+// when thr <= 127 (and iff max d >= 128, a superset, when thr > 127). Only
+// such blocks go on to the masks and touch acc.
 
-// ABSGT: m = 0xFF where |p-q| > thr, else 0 (t1 holds thr+1). q is clobbered.
-// All operands are the same width (X or Y).
-#define ABSGT(t1, p, q, m) \
-	VPSUBUSB q, p, m; \
+// ABSD: d = |p-q|; q is clobbered.
+#define ABSD(p, q, d) \
+	VPSUBUSB q, p, d; \
 	VPSUBUSB p, q, q; \
-	VPOR     q, m, m; \
-	VPMAXUB  t1, m, q; \
-	VPCMPEQB q, m, m
+	VPOR     q, d, d
 
-// ABSGT3: m = 0xFF where |c-a| > thr and |c-b| > thr, i.e. where
-// min(|c-a|, |c-b|) > thr. a and b are clobbered.
-#define ABSGT3(t1, c, a, b, m) \
-	VPSUBUSB a, c, m; \
-	VPSUBUSB c, a, a; \
-	VPOR     a, m, m; \
-	VPSUBUSB b, c, a; \
-	VPSUBUSB c, b, b; \
-	VPOR     b, a, a; \
-	VPMINUB  a, m, m; \
-	VPMAXUB  t1, m, a; \
-	VPCMPEQB a, m, m
+// DIST2, DIST3: d = the distance of the pixels at x+off, loaded with ld
+// (VMOVDQU for 32 or 16 pixels, VMOVQ for 8) into registers of d's width;
+// c, p, q are scratch (DIST2 leaves c alone).
+#define DIST2(ld, off, d, c, p, q) \
+	ld   off(SI)(R11*1), p; \
+	ld   off(DI)(R11*1), q; \
+	ABSD(p, q, d)
 
-// Compare steps: m = change mask of the pixels at x+off, loaded with ld
-// (VMOVDQU for 32 or 16 bytes, VMOVQ for 8) into registers of matching width.
-#define CMP2(ld, off, t1, m, p, q) \
-	ld off(SI)(R11*1), p; \
-	ld off(DI)(R11*1), q; \
-	ABSGT(t1, p, q, m)
+#define DIST3(ld, off, d, c, p, q) \
+	ld   off(R14)(R11*1), c; \
+	ld   off(SI)(R11*1), p; \
+	ABSD(c, p, d); \
+	ld   off(DI)(R11*1), q; \
+	ABSD(c, q, p); \
+	VPMINUB p, d, d
 
-#define CMP3(ld, off, t1, m, c, p, q) \
-	ld off(R14)(R11*1), c; \
-	ld off(SI)(R11*1), p; \
-	ld off(DI)(R11*1), q; \
-	ABSGT3(t1, c, p, q, m)
-
-// One pixel at x: bytes go through R13 into the low lane of a vector.
-#define CMP2B(m, p, q) \
+// DIST2B, DIST3B: the same for the one pixel at x, its bytes moved through
+// R13 into the low lane of X registers (the other lanes are 0: never > thr).
+#define DIST2B(d, c, p, q) \
 	MOVBLZX (SI)(R11*1), R13; \
 	VMOVD   R13, p; \
 	MOVBLZX (DI)(R11*1), R13; \
 	VMOVD   R13, q; \
-	ABSGT(X15, p, q, m)
+	ABSD(p, q, d)
 
-#define CMP3B(m, p, q) \
+#define DIST3B(d, c, p, q) \
 	MOVBLZX (R14)(R11*1), R13; \
-	VMOVD   R13, X7; \
+	VMOVD   R13, c; \
 	MOVBLZX (SI)(R11*1), R13; \
 	VMOVD   R13, p; \
+	ABSD(c, p, d); \
 	MOVBLZX (DI)(R11*1), R13; \
 	VMOVD   R13, q; \
-	ABSGT3(X15, X7, p, q, m)
+	ABSD(c, q, p); \
+	VPMINUB p, d, d
+
+// GT: d = 0xFF where d > thr, else 0 (t1 holds thr+1; t is scratch).
+#define GT(t1, d, t) \
+	VPMAXUB  t1, d, t; \
+	VPCMPEQB t, d, d
 
 // COUNT adds the mask m of the pixels at x+off into acc (acc -= m) and ORs
-// it into the row flag rf; ld/st as in CMP2, t is scratch.
+// it into the row flag rf; ld as in DIST2 (it also stores), t is scratch.
 #define COUNT(ld, off, rf, m, t) \
-	VPOR m, rf, rf; \
-	ld   off(DX)(R11*1), t; \
+	VPOR   m, rf, rf; \
+	ld     off(DX)(R11*1), t; \
 	VPSUBB m, t, t; \
-	ld   t, off(DX)(R11*1)
+	ld     t, off(DX)(R11*1)
 
+// COUNTB does the same for the one pixel at x.
 #define COUNTB(m) \
 	VPOR  m, X13, X13; \
 	VMOVD m, R13; \
 	SUBB  R13, (DX)(R11*1)
 
-// Steps of each width, as used by DIFFBAND.
-#define CMP2Y(off, m, p, q) CMP2(VMOVDQU, off, Y15, m, p, q)
-#define CMP2X(m, p, q) CMP2(VMOVDQU, 0, X15, m, p, q)
-#define CMP2Q(m, p, q) CMP2(VMOVQ, 0, X15, m, p, q)
-#define CMP3Y(off, m, p, q) CMP3(VMOVDQU, off, Y15, m, Y7, p, q)
-#define CMP3X(m, p, q) CMP3(VMOVDQU, 0, X15, m, X7, p, q)
-#define CMP3Q(m, p, q) CMP3(VMOVQ, 0, X15, m, X7, p, q)
+// MARK turns the distances d of the 32 pixels at x+off into their mask and
+// counts them.
+#define MARK(off, d, t) \
+	GT(Y15, d, t); \
+	COUNT(VMOVDQU, off, Y14, d, t)
 
 // NEXT2, NEXT3 step the row pointers to row r+1.
 #define NEXT2 \
@@ -127,24 +153,34 @@ GLOBL tailmask<>(SB), RODATA|NOPTR, $64
 	ADDQ sc+88(FP), R14
 
 // DIFFBAND is the body shared by diff2 and diff3: the loops over rows, spans
-// and columns, given the compare steps STEP32 (32 bytes at x+off), STEP16,
-// STEP8 and STEP1 (at x), NEXT to step the rows, and the memory operands
-// holding thr and len(idx). A span of n pixels takes
-//	n >= 32:	64 then 32 bytes at a time, then one 32-byte step ending at
-//			x1 whose mask keeps only the pixels not yet counted;
-//	16 <= n < 32:	16 bytes at x0, then 16 ending at x1, likewise masked;
-//	8 <= n < 16:	the same with 8 bytes;
+// and columns, given DIST and DISTB, NEXT, and the memory operands holding
+// thr and len(idx). A span [x0, x1) of n pixels takes
+//	n >= 128:	blocks of 128 as above; the rest, if any, as one more block
+//			ending at x1 whose distances are masked to the pixels not
+//			yet seen (tailmask), so nothing is counted twice;
+//	32 <= n < 128:	32 pixels at a time, each step filtered like a block,
+//			then one masked step ending at x1;
+//	16 <= n < 32:	16 at x0, then 16 ending at x1, masked;
+//	8 <= n < 16:	the same with 8;
 //	n < 8:		one pixel at a time.
-// No load or store leaves [x0, x1).
-#define DIFFBAND(STEP32, STEP16, STEP8, STEP1, NEXT, thrarg, nidx) \
-	MOVQ  thrarg, R13; \
-	INCQ  R13; \
-	VMOVD R13, X15; \
-	VPBROADCASTB X15, Y15; \
-	XORQ  AX, AX; \
-	XORQ  CX, CX; \
-	VPXOR Y14, Y14, Y14; \
-	VPXOR X13, X13, X13; \
+// The narrow steps always count (no filter). No load or store leaves
+// [x0, x1).
+#define DIFFBAND(DIST, DISTB, NEXT, thrarg, nidx) \
+	MOVQ   thrarg, R13; \
+	INCQ   R13; \
+	VMOVD  R13, X15; \
+	VPBROADCASTB X15, Y15;  /* thr+1 */ \
+	MOVQ   $128, R12; \
+	SUBQ   R13, R12; \
+	XORQ   R13, R13; \
+	CMPQ   R12, R13; \
+	CMOVQLT R13, R12; \
+	VMOVD  R12, X12; \
+	VPBROADCASTB X12, Y12;  /* max(127-thr, 0) */ \
+	XORQ   AX, AX; \
+	XORQ   CX, CX; \
+	VPXOR  Y14, Y14, Y14; \
+	VPXOR  Y13, Y13, Y13; \
 row: \
 	LEAQ   1(CX), R13; \
 	CMPQ   R13, nidx; \
@@ -159,78 +195,127 @@ span: \
 	MOVLQSX (BX), R11; \
 	MOVLQSX 4(BX), R12; \
 	ADDQ   $8, BX; \
-	MOVQ   R12, R13; \
-	SUBQ   R11, R13; \
-	CMPQ   R13, $32; \
-	JLT    narrow; \
-	LEAQ   -64(R12), R13; \
-	CMPQ   R11, R13; \
-	JGT    one32; \
-loop64: \
-	STEP32(0, Y0, Y1, Y2); \
-	STEP32(32, Y3, Y4, Y5); \
-	COUNT(VMOVDQU, 0, Y14, Y0, Y1); \
-	COUNT(VMOVDQU, 32, Y14, Y3, Y4); \
-	ADDQ   $64, R11; \
-	CMPQ   R11, R13; \
-	JLE    loop64; \
-one32: \
-	ADDQ   $32, R13; \
-	CMPQ   R11, R13; \
-	JGT    tail32; \
-	STEP32(0, Y0, Y1, Y2); \
-	COUNT(VMOVDQU, 0, Y14, Y0, Y1); \
-	ADDQ   $32, R11; \
-tail32: \
+	LEAQ   32(R11), R13; \
+	CMPQ   R13, R12; \
+	JGT    narrow; \
+	LEAQ   128(R11), R13; \
+	CMPQ   R13, R12; \
+	JGT    wide; \
+block: \
+	DIST(VMOVDQU, 0, Y0, Y4, Y5, Y6); \
+	DIST(VMOVDQU, 32, Y1, Y4, Y5, Y6); \
+	DIST(VMOVDQU, 64, Y2, Y4, Y5, Y6); \
+	DIST(VMOVDQU, 96, Y3, Y4, Y5, Y6); \
+blockfilter: \
+	VPMAXUB Y0, Y1, Y4; \
+	VPMAXUB Y2, Y3, Y5; \
+	VPMAXUB Y4, Y5, Y4; \
+	VPADDUSB Y12, Y4, Y4; \
+	VPMOVMSKB Y4, R13; \
+	TESTL  R13, R13; \
+	JNZ    blockmark; \
+blocknext: \
+	ADDQ   $128, R11; \
+	LEAQ   128(R11), R13; \
+	CMPQ   R13, R12; \
+	JLE    block; \
 	CMPQ   R11, R12; \
 	JEQ    spandone; \
+	/* redo the last 128 pixels, keeping the distances of the new ones */ \
 	LEAQ   tailmask<>+0(SB), R13; \
 	ADDQ   R12, R13; \
 	SUBQ   R11, R13; \
-	VMOVDQU (R13), Y6; \
+	LEAQ   -128(R12), R11; \
+	DIST(VMOVDQU, 0, Y0, Y4, Y5, Y6); \
+	DIST(VMOVDQU, 32, Y1, Y4, Y5, Y6); \
+	DIST(VMOVDQU, 64, Y2, Y4, Y5, Y6); \
+	DIST(VMOVDQU, 96, Y3, Y4, Y5, Y6); \
+	VPAND  (R13), Y0, Y0; \
+	VPAND  32(R13), Y1, Y1; \
+	VPAND  64(R13), Y2, Y2; \
+	VPAND  96(R13), Y3, Y3; \
+	JMP    blockfilter; \
+blockmark: \
+	MARK(0, Y0, Y4); \
+	MARK(32, Y1, Y4); \
+	MARK(64, Y2, Y4); \
+	MARK(96, Y3, Y4); \
+	JMP    blocknext; \
+wide: \
+	LEAQ   -32(R12), R13; \
+	CMPQ   R11, R13; \
+	JGT    tail32; \
+	DIST(VMOVDQU, 0, Y0, Y4, Y5, Y6); \
+	VPADDUSB Y12, Y0, Y4; \
+	VPMOVMSKB Y4, R13; \
+	TESTL  R13, R13; \
+	JNZ    widemark; \
+widenext: \
+	ADDQ   $32, R11; \
+	JMP    wide; \
+widemark: \
+	MARK(0, Y0, Y4); \
+	JMP    widenext; \
+tail32: \
+	CMPQ   R11, R12; \
+	JEQ    spandone; \
+	LEAQ   tailmask<>+96(SB), R13; \
+	ADDQ   R12, R13; \
+	SUBQ   R11, R13; \
 	LEAQ   -32(R12), R11; \
-	STEP32(0, Y0, Y1, Y2); \
-	VPAND  Y6, Y0, Y0; \
-	COUNT(VMOVDQU, 0, Y14, Y0, Y1); \
+	DIST(VMOVDQU, 0, Y0, Y4, Y5, Y6); \
+	VPAND  (R13), Y0, Y0; \
+	VPADDUSB Y12, Y0, Y4; \
+	VPMOVMSKB Y4, R13; \
+	TESTL  R13, R13; \
+	JZ     spandone; \
+	MARK(0, Y0, Y4); \
 	JMP    spandone; \
 narrow: \
+	MOVQ   R12, R13; \
+	SUBQ   R11, R13; \
 	CMPQ   R13, $16; \
 	JLT    narrow8; \
-	STEP16(X0, X1, X2); \
-	COUNT(VMOVDQU, 0, X13, X0, X1); \
+	DIST(VMOVDQU, 0, X0, X4, X5, X6); \
+	GT(X15, X0, X4); \
+	COUNT(VMOVDQU, 0, X13, X0, X4); \
 	ADDQ   $16, R11; \
 	CMPQ   R11, R12; \
 	JEQ    spandone; \
-	LEAQ   tailmask<>+16(SB), R13; \
+	LEAQ   tailmask<>+112(SB), R13; \
 	ADDQ   R12, R13; \
 	SUBQ   R11, R13; \
-	VMOVDQU (R13), X6; \
+	VMOVDQU (R13), X7; \
 	LEAQ   -16(R12), R11; \
-	STEP16(X0, X1, X2); \
-	VPAND  X6, X0, X0; \
-	COUNT(VMOVDQU, 0, X13, X0, X1); \
+	DIST(VMOVDQU, 0, X0, X4, X5, X6); \
+	GT(X15, X0, X4); \
+	VPAND  X7, X0, X0; \
+	COUNT(VMOVDQU, 0, X13, X0, X4); \
 	JMP    spandone; \
 narrow8: \
 	CMPQ   R13, $8; \
 	JLT    bytes; \
-	STEP8(X0, X1, X2); \
-	COUNT(VMOVQ, 0, X13, X0, X1); \
+	DIST(VMOVQ, 0, X0, X4, X5, X6); \
+	GT(X15, X0, X4); \
+	COUNT(VMOVQ, 0, X13, X0, X4); \
 	ADDQ   $8, R11; \
 	CMPQ   R11, R12; \
 	JEQ    spandone; \
-	LEAQ   tailmask<>+24(SB), R13; \
+	LEAQ   tailmask<>+120(SB), R13; \
 	ADDQ   R12, R13; \
 	SUBQ   R11, R13; \
-	VMOVQ  (R13), X6; \
+	VMOVQ  (R13), X7; \
 	LEAQ   -8(R12), R11; \
-	STEP8(X0, X1, X2); \
-	VPAND  X6, X0, X0; \
-	COUNT(VMOVQ, 0, X13, X0, X1); \
+	DIST(VMOVQ, 0, X0, X4, X5, X6); \
+	GT(X15, X0, X4); \
+	VPAND  X7, X0, X0; \
+	COUNT(VMOVQ, 0, X13, X0, X4); \
 	JMP    spandone; \
 bytes: \
 	CMPQ   R11, R12; \
 	JGE    spandone; \
-	STEP1(X0, X1, X2); \
+	DISTB(X0, X4, X5, X6); \
+	GT(X15, X0, X4); \
 	COUNTB(X0); \
 	INCQ   R11; \
 	JMP    bytes; \
@@ -243,7 +328,7 @@ rowdone: \
 	JZ     nextrow; \
 	BTSQ   CX, AX; \
 	VPXOR  Y14, Y14, Y14; \
-	VPXOR  X13, X13, X13; \
+	VPXOR  Y13, Y13, Y13; \
 nextrow: \
 	NEXT; \
 	INCQ   CX; \
@@ -258,7 +343,7 @@ TEXT ·diff2AVX2(SB), NOSPLIT, $0-152
 	MOVQ xs_base+64(FP), R8
 	MOVQ idx_base+88(FP), R9
 	MOVQ acc_base+120(FP), DX
-	DIFFBAND(CMP2Y, CMP2X, CMP2Q, CMP2B, NEXT2, thr+112(FP), idx_len+96(FP))
+	DIFFBAND(DIST2, DIST2B, NEXT2, thr+112(FP), idx_len+96(FP))
 	MOVQ AX, ret+144(FP)
 	RET
 
@@ -270,7 +355,7 @@ TEXT ·diff3AVX2(SB), NOSPLIT, $0-184
 	MOVQ xs_base+96(FP), R8
 	MOVQ idx_base+120(FP), R9
 	MOVQ acc_base+152(FP), DX
-	DIFFBAND(CMP3Y, CMP3X, CMP3Q, CMP3B, NEXT3, thr+144(FP), idx_len+128(FP))
+	DIFFBAND(DIST3, DIST3B, NEXT3, thr+144(FP), idx_len+128(FP))
 	MOVQ AX, ret+176(FP)
 	RET
 

@@ -6,14 +6,26 @@
 // PSHUFB or PMADDUBSW, which came later). Vector loads are MOVOU: legacy SSE
 // memory operands would have to be 16-byte aligned.
 
-// tailmask<>+k holds 16-k zero bytes then k 0xFF bytes (0 <= k <= 16). A step
-// of width W that ends at x1 and redoes W-k pixels already counted loads its
-// mask from tailmask<>+16-W+k: 0xFF only for the k new pixels.
+// tailmask<>+k holds 64-k zero bytes then k 0xFF bytes (0 <= k <= 64). A
+// step of width W that ends at x1 and redoes W-k pixels already counted loads
+// its mask from tailmask<>+64-W+k: 0xFF only for the k new pixels.
 DATA tailmask<>+0x00(SB)/8, $0
 DATA tailmask<>+0x08(SB)/8, $0
-DATA tailmask<>+0x10(SB)/8, $-1
-DATA tailmask<>+0x18(SB)/8, $-1
-GLOBL tailmask<>(SB), RODATA|NOPTR, $32
+DATA tailmask<>+0x10(SB)/8, $0
+DATA tailmask<>+0x18(SB)/8, $0
+DATA tailmask<>+0x20(SB)/8, $0
+DATA tailmask<>+0x28(SB)/8, $0
+DATA tailmask<>+0x30(SB)/8, $0
+DATA tailmask<>+0x38(SB)/8, $0
+DATA tailmask<>+0x40(SB)/8, $-1
+DATA tailmask<>+0x48(SB)/8, $-1
+DATA tailmask<>+0x50(SB)/8, $-1
+DATA tailmask<>+0x58(SB)/8, $-1
+DATA tailmask<>+0x60(SB)/8, $-1
+DATA tailmask<>+0x68(SB)/8, $-1
+DATA tailmask<>+0x70(SB)/8, $-1
+DATA tailmask<>+0x78(SB)/8, $-1
+GLOBL tailmask<>(SB), RODATA|NOPTR, $128
 
 // ---------------------------------------------------------------------------
 // diff2, diff3
@@ -32,87 +44,81 @@ GLOBL tailmask<>(SB), RODATA|NOPTR, $32
 //	R13		scratch
 //	X15		thr+1 in every byte
 //	X14		OR of row r's change masks
+//	X12		max(127-thr, 0) in every byte: the block filter's bias
 //
-// A pixel changed iff d > thr, where d = |p-q| = (p ∸ q) | (q ∸ p) with
-// saturating subtraction; d > thr ⇔ max(d, thr+1) == d, which gives 0xFF per
-// changed pixel. acc -= mask then adds one to the counter of each changed
-// pixel. Narrow loads (MOVQ, or one byte through a GPR) zero the rest of the
-// register, and 0 is never > thr, so those lanes stay 0 in every mask.
+// The method is that of the AVX2 kernels (see kernel_avx2_amd64.s), 16
+// pixels per register and blocks of 64 pixels. Narrow loads (MOVQ, or one
+// byte through a GPR) zero the rest of the register, and 0 is never > thr, so
+// those lanes stay 0 in every mask.
 
-// ABSGT: m = 0xFF where |p-q| > thr, else 0. p and q are clobbered.
-#define ABSGT(p, q, m) \
-	MOVO    p, m; \
-	PSUBUSB q, m; \
+// ABSD: d = |p-q|; q is clobbered.
+#define ABSD(p, q, d) \
+	MOVO    p, d; \
+	PSUBUSB q, d; \
 	PSUBUSB p, q; \
-	POR     q, m; \
-	MOVO    X15, q; \
-	PMAXUB  m, q; \
-	PCMPEQB q, m
+	POR     q, d
 
-// ABSGT3: m = 0xFF where |c-p| > thr and |c-q| > thr, i.e. where
-// min(|c-p|, |c-q|) > thr. p and q are clobbered.
-#define ABSGT3(c, p, q, m) \
-	MOVO    c, m; \
-	PSUBUSB p, m; \
-	PSUBUSB c, p; \
-	POR     p, m; \
-	MOVO    c, p; \
-	PSUBUSB q, p; \
-	PSUBUSB c, q; \
-	POR     q, p; \
-	PMINUB  p, m; \
-	MOVO    X15, p; \
-	PMAXUB  m, p; \
-	PCMPEQB p, m
+// DIST2, DIST3: d = the distance of the pixels at x+off, loaded with ld
+// (MOVOU for 16 pixels, MOVQ for 8); c, p, q are scratch (DIST2 leaves c
+// alone).
+#define DIST2(ld, off, d, c, p, q) \
+	ld   off(SI)(R11*1), p; \
+	ld   off(DI)(R11*1), q; \
+	ABSD(p, q, d)
 
-// Compare steps: m = change mask of the pixels at x+off, loaded with ld
-// (MOVOU for 16 bytes, MOVQ for 8).
-#define CMP2(ld, off, m, p, q) \
-	ld off(SI)(R11*1), p; \
-	ld off(DI)(R11*1), q; \
-	ABSGT(p, q, m)
+#define DIST3(ld, off, d, c, p, q) \
+	ld   off(R14)(R11*1), c; \
+	ld   off(SI)(R11*1), p; \
+	ABSD(c, p, d); \
+	ld   off(DI)(R11*1), q; \
+	ABSD(c, q, p); \
+	PMINUB p, d
 
-#define CMP3(ld, off, m, p, q) \
-	ld off(R14)(R11*1), X7; \
-	ld off(SI)(R11*1), p; \
-	ld off(DI)(R11*1), q; \
-	ABSGT3(X7, p, q, m)
-
-// One pixel at x: bytes go through R13 into the low lane of a vector.
-#define CMP2B(m, p, q) \
+// DIST2B, DIST3B: the same for the one pixel at x, its bytes moved through
+// R13 into the low lane.
+#define DIST2B(d, c, p, q) \
 	MOVBLZX (SI)(R11*1), R13; \
 	MOVQ    R13, p; \
 	MOVBLZX (DI)(R11*1), R13; \
 	MOVQ    R13, q; \
-	ABSGT(p, q, m)
+	ABSD(p, q, d)
 
-#define CMP3B(m, p, q) \
+#define DIST3B(d, c, p, q) \
 	MOVBLZX (R14)(R11*1), R13; \
-	MOVQ    R13, X7; \
+	MOVQ    R13, c; \
 	MOVBLZX (SI)(R11*1), R13; \
 	MOVQ    R13, p; \
+	ABSD(c, p, d); \
 	MOVBLZX (DI)(R11*1), R13; \
 	MOVQ    R13, q; \
-	ABSGT3(X7, p, q, m)
+	ABSD(c, q, p); \
+	PMINUB  p, d
+
+// GT: d = 0xFF where d > thr, else 0 (X15 holds thr+1; t is scratch).
+#define GT(d, t) \
+	MOVO    X15, t; \
+	PMAXUB  d, t; \
+	PCMPEQB t, d
 
 // COUNT adds the mask m of the pixels at x+off into acc (acc -= m) and ORs
-// it into the row flag; ld as in CMP2, t is scratch.
+// it into the row flag; ld as in DIST2 (it also stores), t is scratch.
 #define COUNT(ld, off, m, t) \
 	POR   m, X14; \
 	ld    off(DX)(R11*1), t; \
 	PSUBB m, t; \
 	ld    t, off(DX)(R11*1)
 
+// COUNTB does the same for the one pixel at x.
 #define COUNTB(m) \
 	POR  m, X14; \
 	MOVQ m, R13; \
 	SUBB R13, (DX)(R11*1)
 
-// Steps of each width, as used by DIFFBAND.
-#define CMP2O(off, m, p, q) CMP2(MOVOU, off, m, p, q)
-#define CMP2Q(m, p, q) CMP2(MOVQ, 0, m, p, q)
-#define CMP3O(off, m, p, q) CMP3(MOVOU, off, m, p, q)
-#define CMP3Q(m, p, q) CMP3(MOVQ, 0, m, p, q)
+// MARK turns the distances d of the 16 pixels at x+off into their mask and
+// counts them.
+#define MARK(off, d, t) \
+	GT(d, t); \
+	COUNT(MOVOU, off, d, t)
 
 // NEXT2, NEXT3 step the row pointers to row r+1.
 #define NEXT2 \
@@ -125,20 +131,30 @@ GLOBL tailmask<>(SB), RODATA|NOPTR, $32
 	ADDQ sc+88(FP), R14
 
 // DIFFBAND is the body shared by diff2 and diff3: the loops over rows, spans
-// and columns, given the compare steps STEP16 (16 bytes at x+off), STEP8 and
-// STEP1 (at x), NEXT to step the rows, and the memory operands holding thr
-// and len(idx). A span of n pixels takes
-//	n >= 16:	32 then 16 bytes at a time, then one 16-byte step ending at
-//			x1 whose mask keeps only the pixels not yet counted;
-//	8 <= n < 16:	8 bytes at x0, then 8 ending at x1, likewise masked;
+// and columns, given DIST and DISTB, NEXT, and the memory operands holding
+// thr and len(idx). A span [x0, x1) of n pixels takes
+//	n >= 64:	blocks of 64; the rest, if any, as one more block ending
+//			at x1 whose distances are masked to the pixels not yet seen;
+//	16 <= n < 64:	16 pixels at a time, each step filtered like a block,
+//			then one masked step ending at x1;
+//	8 <= n < 16:	8 at x0, then 8 ending at x1, masked;
 //	n < 8:		one pixel at a time.
-// No load or store leaves [x0, x1).
-#define DIFFBAND(STEP16, STEP8, STEP1, NEXT, thrarg, nidx) \
+// The narrow steps always count (no filter). No load or store leaves
+// [x0, x1).
+#define DIFFBAND(DIST, DISTB, NEXT, thrarg, nidx) \
 	MOVQ    thrarg, R13; \
 	INCQ    R13; \
-	IMUL3L  $0x01010101, R13, R13; \
-	MOVQ    R13, X15; \
-	PSHUFL  $0, X15, X15; \
+	IMUL3L  $0x01010101, R13, R12; \
+	MOVQ    R12, X15; \
+	PSHUFL  $0, X15, X15;  /* thr+1 */ \
+	MOVQ    $128, R12; \
+	SUBQ    R13, R12; \
+	XORQ    R13, R13; \
+	CMPQ    R12, R13; \
+	CMOVQLT R13, R12; \
+	IMUL3L  $0x01010101, R12, R12; \
+	MOVQ    R12, X12; \
+	PSHUFL  $0, X12, X12;  /* max(127-thr, 0) */ \
 	XORQ    AX, AX; \
 	XORQ    CX, CX; \
 	PXOR    X14, X14; \
@@ -156,61 +172,117 @@ span: \
 	MOVLQSX (BX), R11; \
 	MOVLQSX 4(BX), R12; \
 	ADDQ    $8, BX; \
-	MOVQ    R12, R13; \
-	SUBQ    R11, R13; \
-	CMPQ    R13, $16; \
-	JLT     narrow; \
-	LEAQ    -32(R12), R13; \
-	CMPQ    R11, R13; \
-	JGT     one16; \
-loop32: \
-	STEP16(0, X0, X1, X2); \
-	STEP16(16, X3, X4, X5); \
-	COUNT(MOVOU, 0, X0, X1); \
-	COUNT(MOVOU, 16, X3, X4); \
-	ADDQ    $32, R11; \
-	CMPQ    R11, R13; \
-	JLE     loop32; \
-one16: \
-	ADDQ    $16, R13; \
-	CMPQ    R11, R13; \
-	JGT     tail16; \
-	STEP16(0, X0, X1, X2); \
-	COUNT(MOVOU, 0, X0, X1); \
-	ADDQ    $16, R11; \
-tail16: \
+	LEAQ    16(R11), R13; \
+	CMPQ    R13, R12; \
+	JGT     narrow; \
+	LEAQ    64(R11), R13; \
+	CMPQ    R13, R12; \
+	JGT     wide; \
+block: \
+	DIST(MOVOU, 0, X0, X4, X5, X6); \
+	DIST(MOVOU, 16, X1, X4, X5, X6); \
+	DIST(MOVOU, 32, X2, X4, X5, X6); \
+	DIST(MOVOU, 48, X3, X4, X5, X6); \
+blockfilter: \
+	MOVO    X0, X4; \
+	PMAXUB  X1, X4; \
+	MOVO    X2, X5; \
+	PMAXUB  X3, X5; \
+	PMAXUB  X5, X4; \
+	PADDUSB X12, X4; \
+	PMOVMSKB X4, R13; \
+	TESTL   R13, R13; \
+	JNZ     blockmark; \
+blocknext: \
+	ADDQ    $64, R11; \
+	LEAQ    64(R11), R13; \
+	CMPQ    R13, R12; \
+	JLE     block; \
 	CMPQ    R11, R12; \
 	JEQ     spandone; \
+	/* redo the last 64 pixels, keeping the distances of the new ones */ \
 	LEAQ    tailmask<>+0(SB), R13; \
 	ADDQ    R12, R13; \
 	SUBQ    R11, R13; \
-	MOVOU   (R13), X6; \
+	LEAQ    -64(R12), R11; \
+	DIST(MOVOU, 0, X0, X4, X5, X6); \
+	DIST(MOVOU, 16, X1, X4, X5, X6); \
+	DIST(MOVOU, 32, X2, X4, X5, X6); \
+	DIST(MOVOU, 48, X3, X4, X5, X6); \
+	MOVOU   (R13), X4; \
+	PAND    X4, X0; \
+	MOVOU   16(R13), X4; \
+	PAND    X4, X1; \
+	MOVOU   32(R13), X4; \
+	PAND    X4, X2; \
+	MOVOU   48(R13), X4; \
+	PAND    X4, X3; \
+	JMP     blockfilter; \
+blockmark: \
+	MARK(0, X0, X4); \
+	MARK(16, X1, X4); \
+	MARK(32, X2, X4); \
+	MARK(48, X3, X4); \
+	JMP     blocknext; \
+wide: \
+	LEAQ    -16(R12), R13; \
+	CMPQ    R11, R13; \
+	JGT     tail16; \
+	DIST(MOVOU, 0, X0, X4, X5, X6); \
+	MOVO    X0, X4; \
+	PADDUSB X12, X4; \
+	PMOVMSKB X4, R13; \
+	TESTL   R13, R13; \
+	JNZ     widemark; \
+widenext: \
+	ADDQ    $16, R11; \
+	JMP     wide; \
+widemark: \
+	MARK(0, X0, X4); \
+	JMP     widenext; \
+tail16: \
+	CMPQ    R11, R12; \
+	JEQ     spandone; \
+	LEAQ    tailmask<>+48(SB), R13; \
+	ADDQ    R12, R13; \
+	SUBQ    R11, R13; \
 	LEAQ    -16(R12), R11; \
-	STEP16(0, X0, X1, X2); \
-	PAND    X6, X0; \
-	COUNT(MOVOU, 0, X0, X1); \
+	DIST(MOVOU, 0, X0, X4, X5, X6); \
+	MOVOU   (R13), X4; \
+	PAND    X4, X0; \
+	MOVO    X0, X4; \
+	PADDUSB X12, X4; \
+	PMOVMSKB X4, R13; \
+	TESTL   R13, R13; \
+	JZ      spandone; \
+	MARK(0, X0, X4); \
 	JMP     spandone; \
 narrow: \
+	MOVQ    R12, R13; \
+	SUBQ    R11, R13; \
 	CMPQ    R13, $8; \
 	JLT     bytes; \
-	STEP8(X0, X1, X2); \
-	COUNT(MOVQ, 0, X0, X1); \
+	DIST(MOVQ, 0, X0, X4, X5, X6); \
+	GT(X0, X4); \
+	COUNT(MOVQ, 0, X0, X4); \
 	ADDQ    $8, R11; \
 	CMPQ    R11, R12; \
 	JEQ     spandone; \
-	LEAQ    tailmask<>+8(SB), R13; \
+	LEAQ    tailmask<>+56(SB), R13; \
 	ADDQ    R12, R13; \
 	SUBQ    R11, R13; \
-	MOVQ    (R13), X6; \
+	MOVQ    (R13), X7; \
 	LEAQ    -8(R12), R11; \
-	STEP8(X0, X1, X2); \
-	PAND    X6, X0; \
-	COUNT(MOVQ, 0, X0, X1); \
+	DIST(MOVQ, 0, X0, X4, X5, X6); \
+	GT(X0, X4); \
+	PAND    X7, X0; \
+	COUNT(MOVQ, 0, X0, X4); \
 	JMP     spandone; \
 bytes: \
 	CMPQ    R11, R12; \
 	JGE     spandone; \
-	STEP1(X0, X1, X2); \
+	DISTB(X0, X4, X5, X6); \
+	GT(X0, X4); \
 	COUNTB(X0); \
 	INCQ    R11; \
 	JMP     bytes; \
@@ -236,7 +308,7 @@ TEXT ·diff2SSE2(SB), NOSPLIT, $0-152
 	MOVQ xs_base+64(FP), R8
 	MOVQ idx_base+88(FP), R9
 	MOVQ acc_base+120(FP), DX
-	DIFFBAND(CMP2O, CMP2Q, CMP2B, NEXT2, thr+112(FP), idx_len+96(FP))
+	DIFFBAND(DIST2, DIST2B, NEXT2, thr+112(FP), idx_len+96(FP))
 	MOVQ AX, ret+144(FP)
 	RET
 
@@ -248,7 +320,7 @@ TEXT ·diff3SSE2(SB), NOSPLIT, $0-184
 	MOVQ xs_base+96(FP), R8
 	MOVQ idx_base+120(FP), R9
 	MOVQ acc_base+152(FP), DX
-	DIFFBAND(CMP3O, CMP3Q, CMP3B, NEXT3, thr+144(FP), idx_len+128(FP))
+	DIFFBAND(DIST3, DIST3B, NEXT3, thr+144(FP), idx_len+128(FP))
 	MOVQ AX, ret+176(FP)
 	RET
 
