@@ -15,9 +15,11 @@ import (
 	"syscall"
 	"time"
 
+	"vigil/adapters/mjpeg"
 	"vigil/adapters/synthetic"
 	"vigil/app/edge"
 	"vigil/domain"
+	"vigil/ports"
 	"vigil/vision"
 )
 
@@ -54,6 +56,7 @@ type config struct {
 	kernel      string
 	duration    time.Duration
 	listKernels bool
+	loop        bool
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -66,7 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nEnvironment:\n  VIGIL_KERNEL  vision kernel to use (same as -kernel)\n")
 	}
-	fs.StringVar(&cfg.source, "source", cfg.source, "camera source: synthetic (a made-up scene)")
+	fs.StringVar(&cfg.source, "source", cfg.source, "camera source: synthetic (a made-up scene) or file:PATH.mjpeg (concatenated JPEG frames)")
+	fs.BoolVar(&cfg.loop, "loop", false, "replay a file source from the start when it ends")
 	size := fs.String("size", fmt.Sprintf("%dx%d", cfg.width, cfg.height), "frame size WxH of the source")
 	fs.IntVar(&cfg.fps, "fps", cfg.fps, "frames per second of the source")
 	fs.BoolVar(&cfg.realtime, "realtime", cfg.realtime, "pace a synthetic or file source in real time (false: as fast as possible)")
@@ -98,13 +102,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	if cfg.source != "synthetic" {
-		return domain.E("-source", domain.Invalid, fmt.Errorf("unknown source %q (have: synthetic)", cfg.source))
-	}
-	src, err := synthetic.New(synthetic.Config{Width: cfg.width, Height: cfg.height, FPS: cfg.fps, Seed: 1, Realtime: cfg.realtime})
+	src, closeSrc, err := openSource(cfg)
 	if err != nil {
-		return domain.E("source", domain.Invalid, err)
+		return err
 	}
+	defer closeSrc()
 	mon, err := edge.NewMonitor(src, edge.MonitorConfig{
 		Motion: domain.MotionSettings{Sensitivity: cfg.sensitivity},
 		Report: func(s edge.Summary) {
@@ -122,6 +124,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("vigil-edge starting", "version", version, "source", cfg.source, "size", *size, "fps", cfg.fps, "kernel", vision.Active().Name())
 	return mon.Run(ctx)
+}
+
+// openSource builds the camera source named by cfg.source.
+func openSource(cfg config) (ports.FrameSource, func() error, error) {
+	switch {
+	case cfg.source == "synthetic":
+		src, err := synthetic.New(synthetic.Config{Width: cfg.width, Height: cfg.height, FPS: cfg.fps, Seed: 1, Realtime: cfg.realtime})
+		if err != nil {
+			return nil, nil, domain.E("-source", domain.Invalid, err)
+		}
+		return src, func() error { return nil }, nil
+	case strings.HasPrefix(cfg.source, "file:"):
+		fps := 0
+		if cfg.realtime {
+			fps = cfg.fps
+		}
+		src, err := mjpeg.OpenFile(strings.TrimPrefix(cfg.source, "file:"), mjpeg.Options{
+			MaxWidth: edge.MaxAnalysisWidth, FPS: fps, Loop: cfg.loop})
+		if err != nil {
+			return nil, nil, domain.E("-source", domain.Invalid, err)
+		}
+		return src, src.Close, nil
+	}
+	return nil, nil, domain.E("-source", domain.Invalid, fmt.Errorf("unknown source %q (have: synthetic, file:PATH)", cfg.source))
 }
 
 func kernelNames() string {

@@ -50,3 +50,15 @@ func TestBadInputIsAClearError(t *testing.T) {
 		}
 	}
 }
+
+func TestRunsOnAnMJPEGClip(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"-source=file:../../testdata/video/tree-wind-hand.mjpeg", "-realtime=false"}, env(nil), &out, &errb)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, errb.String())
+	}
+	// 68 frames as fast as possible: one summary at the end of the clip.
+	if !strings.Contains(out.String(), "320x240]") {
+		t.Fatalf("want figures on 320x240 analysis frames, got %q\n%s", out.String(), errb.String())
+	}
+}
