@@ -8,7 +8,7 @@ ARM64_CC  := aarch64-linux-gnu-gcc
 QEMU      := qemu-aarch64-static
 BENCH_RE  := ^(BenchmarkDiff|BenchmarkReadCeiling)$$
 BENCH_OUT := benchmarks/results/amd64-latest.txt
-FUZZTIME  ?= 20s
+FUZZTIME  ?= 15s
 
 .PHONY: run build cross test test-unit test-arm64 test-purego fuzz vet bench bench-arm64 fmt lint tools-arm64 clean
 
@@ -30,7 +30,7 @@ cross:
 	@file dist/*-linux-arm64 2>/dev/null || ls -l dist/
 
 ## test: everything CI runs: format, vet (amd64, arm64, purego), unit tests, arm64 under qemu, purego, fuzz
-test: lint test-unit test-arm64 test-purego fuzz cross
+test: lint test-unit test-arm64 test-purego fuzz cross bench-arm64
 
 test-unit:
 	$(GO) test -count=1 ./...
@@ -52,6 +52,7 @@ test-purego:
 ## randomised comparison tests in test-arm64 instead.)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDiff$$' -fuzztime $(FUZZTIME) ./vision/
+	$(GO) test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(FUZZTIME) ./vision/
 
 vet:
 	$(GO) vet ./...

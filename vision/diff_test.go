@@ -130,8 +130,16 @@ func TestDifferMatchesReference(t *testing.T) {
 					t.Fatal(err)
 				}
 				desc := fmt.Sprintf("%dx%d mask=%s grid=%v thr=%d", w, h, mc.name, g, thr)
-				var got DiffResult
+				// Cells reused from a larger slice whose tail holds a canary.
+				cells := make([]int32, g.Cols*g.Rows+4)
+				for i := range cells {
+					cells[i] = -7
+				}
+				got := DiffResult{Cells: cells[:0]}
 				d.Diff(a, b, &got)
+				if &got.Cells[0] != &cells[0] || cells[len(cells)-1] != -7 || cells[g.Cols*g.Rows] != -7 {
+					t.Fatalf("%s: Cells not reused in place or written past its end", desc)
+				}
 				if want := referenceDiff([]Frame{a, b}, thr, m, g); !sameResult(got, want) {
 					t.Fatalf("Diff %s:\n got %+v\nwant %+v", desc, got, want)
 				}

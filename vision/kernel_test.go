@@ -223,6 +223,41 @@ func TestLookupAndUse(t *testing.T) {
 	t.Logf("kernels here: %v, active: %v", Impls(), best)
 }
 
+// FuzzConvert compares every implementation's YUYV de-interleave and 2×2
+// downscale with the reference on fuzzer-made rows.
+func FuzzConvert(f *testing.F) {
+	f.Add([]byte("YUYVYUYVYUYV"), uint8(0))
+	f.Add(bytes.Repeat([]byte{255, 0, 254, 1}, 40), uint8(3))
+	f.Fuzz(func(t *testing.T, src []byte, off uint8) {
+		o := int(off) % 8
+		if len(src) <= o {
+			return
+		}
+		src = src[o:]
+		n := len(src) / 2
+		want := make([]byte, n)
+		yuyvGeneric(want, src)
+		half := len(src) / 2 / 2 * 2 // two rows of equal length
+		r0, r1 := src[:half], src[half:2*half]
+		wantDown := make([]byte, half/2)
+		down2Generic(wantDown, r0, r1)
+		for _, k := range Impls() {
+			got, check := withCanary(t, n, nil)
+			k.yuyv(got, src)
+			check()
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s yuyv(%v) = %v, want %v", k.name, src, got, want)
+			}
+			got, check = withCanary(t, half/2, nil)
+			k.down2(got, r0, r1)
+			check()
+			if !bytes.Equal(got, wantDown) {
+				t.Fatalf("%s down2(%v, %v) = %v, want %v", k.name, r0, r1, got, wantDown)
+			}
+		}
+	})
+}
+
 func ExampleImpls() {
 	fmt.Println(Impls()[0], Impls()[1])
 	// Output: generic swar
