@@ -13,7 +13,7 @@ type EventRules struct {
 	StartFrames int
 	// QuietGap: an event ends after this long without motion. Default 3 s.
 	QuietGap time.Duration
-	// Cooldown: after an event ends, no new one starts for this long. Default 5 s.
+	// Cooldown: after an event ends, no new one starts for this long. Default 2 s.
 	Cooldown time.Duration
 	// MaxLength: a longer event is closed and, if motion goes on, a new one
 	// starts (so a snapshot set never grows without bound). Default 5 min.
@@ -22,7 +22,7 @@ type EventRules struct {
 
 // DefaultEventRules are the rules of a new installation.
 func DefaultEventRules() EventRules {
-	return EventRules{StartFrames: 3, QuietGap: 3 * time.Second, Cooldown: 5 * time.Second, MaxLength: 5 * time.Minute}
+	return EventRules{StartFrames: 3, QuietGap: 3 * time.Second, Cooldown: 2 * time.Second, MaxLength: 5 * time.Minute}
 }
 
 // Validate reports every problem at once.

@@ -6,13 +6,38 @@ package ports
 import (
 	"context"
 
+	"vigil/domain"
 	"vigil/vision"
 )
 
 // FrameSource delivers camera frames as 8-bit luma. Used by app/edge;
-// implemented by adapters/synthetic (and, as they land, v4l2 and mjpeg).
+// implemented by adapters/synthetic and adapters/mjpeg (and v4l2).
 type FrameSource interface {
 	// Next blocks until the next frame. The frame stays valid until the
 	// next call. io.EOF ends a finite source.
 	Next(ctx context.Context) (vision.Frame, error)
+	// Hold copies the frame Next returned last into s, to be stored later:
+	// the camera's JPEG bytes when it sends JPEG, its pixels otherwise.
+	Hold(s *vision.Still)
+}
+
+// EventStore keeps the edge's events durably. A snapshot's file, its entry
+// in the event and its upload entry in the outbox are written as one step:
+// after a crash either all of them exist or none. Used by app/edge;
+// implemented by adapters/bbolt (with adapters/disk for the files) and
+// adapters/inmem.
+type EventStore interface {
+	// SaveEvent creates or updates the event's record (not its snapshots).
+	SaveEvent(ctx context.Context, ev *domain.Event) error
+	// AddSnapshot stores jpeg as snap of ev, appends snap to ev.Snapshots
+	// and queues it for upload.
+	AddSnapshot(ctx context.Context, ev *domain.Event, snap domain.Snapshot, jpeg []byte) error
+}
+
+// Alerter tells the world about an event (a GPIO pulse, a webhook). Alerts
+// run off the capture path; a failed alert is retried by its adapter and
+// never blocks capture. Used by app/edge; implemented by adapters/gpiod,
+// adapters/webhook and adapters/inmem.
+type Alerter interface {
+	Alert(ctx context.Context, ev domain.Event) error
 }

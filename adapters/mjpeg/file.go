@@ -157,6 +157,12 @@ func (s *File) wait(ctx context.Context) error {
 	return nil
 }
 
+// Hold keeps the camera's JPEG bytes of the current frame, unchanged.
+func (s *File) Hold(st *vision.Still) {
+	st.SetJPEG(s.jpeg)
+	st.Frame = int64(s.n)
+}
+
 // JPEG returns the camera's bytes of the frame Next returned last; valid
 // until the next call.
 func (s *File) JPEG() []byte { return s.jpeg }

@@ -86,6 +86,12 @@ func (s *Scene) LightOn(n int) bool {
 	return n >= s.cfg.LightEvery && n%s.cfg.LightEvery < 3*s.cfg.FPS
 }
 
+// Hold keeps the current frame's luma; it is encoded only when stored.
+func (s *Scene) Hold(st *vision.Still) {
+	st.SetGray(s.frame)
+	st.Frame = int64(s.n)
+}
+
 // Next renders the next frame into the scene's buffer.
 func (s *Scene) Next(ctx context.Context) (vision.Frame, error) {
 	if err := ctx.Err(); err != nil {

@@ -4,6 +4,7 @@ package edge
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -21,8 +22,15 @@ const MaxAnalysisWidth = 320
 
 // MonitorConfig configures a Monitor.
 type MonitorConfig struct {
-	Motion  domain.MotionSettings
-	Regions []vision.Region
+	Motion   domain.MotionSettings
+	Events   domain.EventRules // zero: domain.DefaultEventRules()
+	Schedule *domain.Schedule  // nil: always armed
+	Regions  []vision.Region
+	// Recorder stores the events; nil tracks them without storing. Run
+	// closes the Recorder's queue when it returns.
+	Recorder *Recorder
+	// Entropy fills event IDs' random part; default crypto/rand.
+	Entropy func([]byte)
 	Grid    vision.Grid  // default 16×12
 	Impl    *vision.Impl // nil: vision.Active()
 	// Every is how often a Summary is reported (default 1 s).
@@ -39,6 +47,9 @@ type Summary struct {
 	FPS            float64
 	MotionFrames   int
 	LightFrames    int
+	EventsStarted  int
+	InEvent        bool    // an event is running at the end of the period
+	Dropped        int     // snapshots not kept: every frame buffer or the queue was busy
 	MaxScore       float64 // highest percentage of watched cells changed
 	ChangedPixels  int     // summed over the period
 	AnalysisMicros float64 // mean µs per frame: downscale + fused kernel + rules
@@ -49,9 +60,17 @@ type Summary struct {
 // Monitor reads frames, scales them to the analysis size, runs the fused
 // motion kernel and applies the domain's motion rules.
 type Monitor struct {
-	src ports.FrameSource
-	cfg MonitorConfig
-	log *slog.Logger
+	src     ports.FrameSource
+	cfg     MonitorConfig
+	log     *slog.Logger
+	tracker *domain.Tracker
+	ev      domain.Event  // the running event
+	peak    *vision.Still // its best frame so far
+	last    *vision.Still // its last motion frame
+	// firstFrame is the source frame number of the event's first snapshot;
+	// lastMotion the time of its last motion frame.
+	firstFrame int64
+	lastMotion time.Time
 }
 
 // NewMonitor validates cfg; it starts nothing.
@@ -63,6 +82,19 @@ func NewMonitor(src ports.FrameSource, cfg MonitorConfig, log *slog.Logger) (*Mo
 		if err := r.Validate(); err != nil {
 			return nil, domain.E("monitor", domain.Invalid, fmt.Errorf("region %d: %w", i, err))
 		}
+	}
+	if cfg.Events == (domain.EventRules{}) {
+		cfg.Events = domain.DefaultEventRules()
+	}
+	tracker, err := domain.NewTracker(cfg.Events)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Schedule.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Entropy == nil {
+		cfg.Entropy = func(b []byte) { _, _ = rand.Read(b) }
 	}
 	if cfg.Grid == (vision.Grid{}) {
 		cfg.Grid = vision.Grid{Cols: 16, Rows: 12}
@@ -79,7 +111,136 @@ func NewMonitor(src ports.FrameSource, cfg MonitorConfig, log *slog.Logger) (*Mo
 	if cfg.Report == nil {
 		cfg.Report = func(Summary) {}
 	}
-	return &Monitor{src: src, cfg: cfg, log: log}, nil
+	return &Monitor{src: src, cfg: cfg, log: log, tracker: tracker}, nil
+}
+
+// record keeps the running event's fields and frames up to date and hands
+// the Recorder what must be stored. It returns how many frames it could not
+// keep.
+func (m *Monitor) record(now time.Time, change domain.Change, fm domain.FrameMotion, a *analyser) (dropped int) {
+	rec := m.cfg.Recorder
+	box := normBox(a.res.BBox, a.prev.Width, a.prev.Height)
+	switch change {
+	case domain.Started:
+		var e [10]byte
+		m.cfg.Entropy(e[:])
+		m.ev = domain.Event{ID: domain.NewEventID(now, e), Start: now, PeakScore: fm.Score, PeakAt: now,
+			BBox: box, ChangedCells: fm.ChangedCells, Frames: 1}
+		m.lastMotion = now
+		m.log.Info("event started", "event", m.ev.ID, "score", fm.Score)
+		if rec == nil {
+			return 0
+		}
+		first := rec.still()
+		if first == nil {
+			return 1
+		}
+		m.src.Hold(first)
+		m.firstFrame = first.Frame
+		m.release()
+		if m.peak, m.last = rec.still(), rec.still(); m.peak != nil && m.last != nil {
+			m.peak.CopyFrom(first)
+			m.last.CopyFrom(first)
+		}
+		if !rec.submit(recJob{ev: m.ev, kind: domain.FirstSnapshot, still: first, alert: true}) {
+			return 1
+		}
+	case domain.Continues:
+		if fm.Verdict != domain.Motion {
+			return 0
+		}
+		m.ev.Frames++
+		m.ev.BBox = unionBox(m.ev.BBox, box)
+		if fm.Score > m.ev.PeakScore {
+			m.ev.PeakScore, m.ev.PeakAt, m.ev.ChangedCells = fm.Score, now, fm.ChangedCells
+			if m.peak != nil {
+				m.src.Hold(m.peak)
+			}
+		}
+		if m.last != nil {
+			m.src.Hold(m.last)
+		}
+		m.ev.End = time.Time{}
+		m.lastMotion = now
+	case domain.Ended:
+		return m.endEvent()
+	}
+	return 0
+}
+
+// endEvent closes the running event: its peak and last frames are stored
+// (unless they are frames stored already) and its record gets its end.
+func (m *Monitor) endEvent() (dropped int) {
+	m.ev.End = m.lastMotion
+	if m.ev.End.IsZero() || m.ev.End.Before(m.ev.Start) {
+		m.ev.End = m.ev.Start
+	}
+	m.lastMotion = time.Time{}
+	m.log.Info("event ended", "event", m.ev.ID, "frames", m.ev.Frames, "peak", m.ev.PeakScore, "seconds", m.ev.End.Sub(m.ev.Start).Seconds())
+	rec := m.cfg.Recorder
+	if rec == nil {
+		return 0
+	}
+	if m.peak == nil || m.last == nil {
+		dropped++
+	}
+	stored := m.firstFrame
+	for _, k := range []struct {
+		kind  domain.SnapshotKind
+		still *vision.Still
+	}{{domain.PeakSnapshot, m.peak}, {domain.LastSnapshot, m.last}} {
+		if k.still == nil {
+			continue
+		}
+		if k.still.Frame == stored || k.still.Frame == m.firstFrame { // the same frame is stored once
+			rec.release(k.still)
+			continue
+		}
+		stored = k.still.Frame
+		if !rec.submit(recJob{ev: m.ev, kind: k.kind, still: k.still}) {
+			dropped++
+		}
+	}
+	m.peak, m.last = nil, nil
+	if !rec.submit(recJob{ev: m.ev}) {
+		dropped++
+	}
+	return dropped
+}
+
+// release gives back the running event's frame buffers.
+func (m *Monitor) release() {
+	if rec := m.cfg.Recorder; rec != nil {
+		rec.release(m.peak)
+		rec.release(m.last)
+	}
+	m.peak, m.last = nil, nil
+}
+
+// finish closes a running event when the Monitor stops.
+func (m *Monitor) finish() {
+	if m.tracker.Active() {
+		m.endEvent()
+	}
+	m.release()
+}
+
+func normBox(r vision.Rect, w, h int) domain.Box {
+	if r.Empty() {
+		return domain.Box{}
+	}
+	return domain.Box{X0: float64(r.X0) / float64(w), Y0: float64(r.Y0) / float64(h),
+		X1: float64(r.X1) / float64(w), Y1: float64(r.Y1) / float64(h)}
+}
+
+func unionBox(a, b domain.Box) domain.Box {
+	if a.Empty() {
+		return b
+	}
+	if b.Empty() {
+		return a
+	}
+	return domain.Box{X0: min(a.X0, b.X0), Y0: min(a.Y0, b.Y0), X1: max(a.X1, b.X1), Y1: max(a.Y1, b.Y1)}
 }
 
 // analyser holds the per-size state: scaled frames and the Differ.
@@ -137,6 +298,10 @@ func (a *analyser) analyse(f vision.Frame, impl *vision.Impl) bool {
 // Run watches the source until ctx ends or the source does (io.EOF, which
 // is not an error).
 func (m *Monitor) Run(ctx context.Context) error {
+	if m.cfg.Recorder != nil {
+		defer m.cfg.Recorder.close()
+	}
+	defer m.finish()
 	var a *analyser
 	var sum Summary
 	start := m.cfg.Now()
@@ -182,7 +347,14 @@ func (m *Monitor) Run(ctx context.Context) error {
 			}
 			sum.MaxScore = max(sum.MaxScore, fm.Score)
 			sum.ChangedPixels += a.res.Changed
+			now := m.cfg.Now()
+			change := m.tracker.Observe(now, fm.Verdict, m.cfg.Schedule.Armed(now))
+			if change == domain.Started {
+				sum.EventsStarted++
+			}
+			sum.Dropped += m.record(now, change, fm, a)
 		}
+		sum.InEvent = m.tracker.Active()
 		sum.Frames++
 		now := m.cfg.Now()
 		busy += now.Sub(t0)

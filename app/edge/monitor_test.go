@@ -9,14 +9,13 @@ import (
 
 	"vigil/adapters/synthetic"
 	"vigil/domain"
+	"vigil/ports"
 	"vigil/vision"
 )
 
 // finite stops a source after n frames.
 type finite struct {
-	src interface {
-		Next(context.Context) (vision.Frame, error)
-	}
+	ports.FrameSource
 	n int
 }
 
@@ -25,7 +24,7 @@ func (f *finite) Next(ctx context.Context) (vision.Frame, error) {
 		return vision.Frame{}, io.EOF
 	}
 	f.n--
-	return f.src.Next(ctx)
+	return f.FrameSource.Next(ctx)
 }
 
 // fakeClock advances by step on every call, so summaries come per frame count.

@@ -1,0 +1,130 @@
+// Package inmem holds in-memory twins of the ports, for the apps' unit
+// tests and for running without hardware. They keep everything in maps,
+// guarded by a mutex, and copy what they are given.
+package inmem
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"vigil/domain"
+	"vigil/ports"
+)
+
+// EventStore is an in-memory ports.EventStore.
+type EventStore struct {
+	mu     sync.Mutex
+	events map[domain.EventID]domain.Event
+	files  map[string][]byte // by snapshot name
+	outbox []string          // snapshot names waiting for upload, in order
+	// Fail, when set, is returned by every call (to test failure paths).
+	Fail error
+}
+
+var _ ports.EventStore = (*EventStore)(nil)
+
+// NewEventStore returns an empty store.
+func NewEventStore() *EventStore {
+	return &EventStore{events: map[domain.EventID]domain.Event{}, files: map[string][]byte{}}
+}
+
+func clone(ev domain.Event) domain.Event {
+	ev.Snapshots = slices.Clone(ev.Snapshots)
+	ev.Faces = slices.Clone(ev.Faces)
+	return ev
+}
+
+// SaveEvent implements ports.EventStore.
+func (s *EventStore) SaveEvent(_ context.Context, ev *domain.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	old, ok := s.events[ev.ID]
+	cp := clone(*ev)
+	if ok {
+		cp.Snapshots = old.Snapshots // snapshots are added only by AddSnapshot
+	} else {
+		cp.Snapshots = nil
+	}
+	s.events[ev.ID] = cp
+	return nil
+}
+
+// AddSnapshot implements ports.EventStore.
+func (s *EventStore) AddSnapshot(_ context.Context, ev *domain.Event, snap domain.Snapshot, jpeg []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	if _, dup := s.files[snap.Name]; dup {
+		return domain.E("add snapshot", domain.Conflict, fmt.Errorf("%s exists", snap.Name))
+	}
+	snap.Bytes = len(jpeg)
+	s.files[snap.Name] = slices.Clone(jpeg)
+	s.outbox = append(s.outbox, snap.Name)
+	ev.Snapshots = append(ev.Snapshots, snap)
+	stored := s.events[ev.ID]
+	if stored.ID == "" {
+		stored = clone(*ev)
+		stored.Snapshots = nil
+	}
+	stored.Snapshots = append(stored.Snapshots, snap)
+	s.events[ev.ID] = stored
+	return nil
+}
+
+// Events returns copies of the stored events, oldest first.
+func (s *EventStore) Events() []domain.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []domain.Event
+	for _, ev := range s.events {
+		out = append(out, clone(ev))
+	}
+	slices.SortFunc(out, func(a, b domain.Event) int { return a.Start.Compare(b.Start) })
+	return out
+}
+
+// File returns a stored snapshot's bytes.
+func (s *EventStore) File(name string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.files[name]
+	return b, ok
+}
+
+// Outbox returns the names queued for upload.
+func (s *EventStore) Outbox() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.outbox)
+}
+
+// Alerter is an in-memory ports.Alerter that records the events it saw.
+type Alerter struct {
+	mu     sync.Mutex
+	alerts []domain.Event
+	Fail   error
+}
+
+var _ ports.Alerter = (*Alerter)(nil)
+
+// Alert implements ports.Alerter.
+func (a *Alerter) Alert(_ context.Context, ev domain.Event) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.alerts = append(a.alerts, clone(ev))
+	return a.Fail
+}
+
+// Alerts returns the events alerted so far.
+func (a *Alerter) Alerts() []domain.Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.alerts)
+}
