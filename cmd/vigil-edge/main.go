@@ -110,8 +110,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	mon, err := edge.NewMonitor(src, edge.MonitorConfig{
 		Motion: domain.MotionSettings{Sensitivity: cfg.sensitivity},
 		Report: func(s edge.Summary) {
-			fmt.Fprintf(stdout, "%s  %5.1f fps  motion %3d  light %2d  max score %5.1f%%  changed px %7d  %6.1f µs/frame  [%s %s]\n",
-				s.At.Format("15:04:05"), s.FPS, s.MotionFrames, s.LightFrames, s.MaxScore, s.ChangedPixels, s.AnalysisMicros, s.Kernel, s.Analysis)
+			ev := " "
+			if s.InEvent {
+				ev = "E"
+			}
+			fmt.Fprintf(stdout, "%s %s %5.1f fps  motion %3d  light %2d  max score %5.1f%%  changed px %7d  %6.1f µs/frame  [%s %s]\n",
+				s.At.Format("15:04:05"), ev, s.FPS, s.MotionFrames, s.LightFrames, s.MaxScore, s.ChangedPixels, s.AnalysisMicros, s.Kernel, s.Analysis)
 		},
 	}, log)
 	if err != nil {
