@@ -37,6 +37,9 @@ type MonitorConfig struct {
 	Every time.Duration
 	// Report receives the summaries; it runs on the Monitor's goroutine.
 	Report func(Summary)
+	// OnFrame, when set, receives every analysed frame's outcome (the
+	// analyze command prints them); it runs on the Monitor's goroutine.
+	OnFrame func(FrameReport)
 	Now    func() time.Time
 }
 
@@ -55,6 +58,15 @@ type Summary struct {
 	AnalysisMicros float64 // mean µs per frame: downscale + fused kernel + rules
 	Kernel         string
 	Analysis       string // e.g. "320x240"
+}
+
+// FrameReport is one frame's outcome.
+type FrameReport struct {
+	Frame        int64 // 1-based, counting every frame read
+	Verdict      domain.Verdict
+	Score        float64
+	ChangedCells int
+	Event        domain.EventID // the running event, if any
 }
 
 // Monitor reads frames, scales them to the analysis size, runs the fused
@@ -303,6 +315,8 @@ func (m *Monitor) Run(ctx context.Context) error {
 	}
 	defer m.finish()
 	var a *analyser
+	var frames int64
+	var fm domain.FrameMotion
 	var sum Summary
 	start := m.cfg.Now()
 	var busy time.Duration
@@ -338,7 +352,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			m.log.Info("analysing", "camera", fmt.Sprintf("%dx%d", f.Width, f.Height), "analysis", sum.Analysis, "kernel", sum.Kernel)
 		}
 		if a.analyse(f, m.cfg.Impl) {
-			fm := m.cfg.Motion.Classify(a.res.Cells, a.differ.CellArea())
+			fm = m.cfg.Motion.Classify(a.res.Cells, a.differ.CellArea())
 			switch fm.Verdict {
 			case domain.Motion:
 				sum.MotionFrames++
@@ -355,6 +369,14 @@ func (m *Monitor) Run(ctx context.Context) error {
 			sum.Dropped += m.record(now, change, fm, a)
 		}
 		sum.InEvent = m.tracker.Active()
+		frames++
+		if m.cfg.OnFrame != nil {
+			r := FrameReport{Frame: frames, Verdict: fm.Verdict, Score: fm.Score, ChangedCells: fm.ChangedCells}
+			if sum.InEvent {
+				r.Event = m.ev.ID
+			}
+			m.cfg.OnFrame(r)
+		}
 		sum.Frames++
 		now := m.cfg.Now()
 		busy += now.Sub(t0)

@@ -57,27 +57,44 @@ type config struct {
 	duration    time.Duration
 	listKernels bool
 	loop        bool
+	frames      int
 }
 
+const usage = `vigil-edge %s — watches a camera for motion.
+
+Usage:
+  vigil-edge [run] [flags]        the daemon (the default command)
+  vigil-edge analyze [flags]      process a clip as fast as possible, one JSON object per frame
+  vigil-edge -list-kernels        the vision kernels this CPU can run (* = in use)
+
+Flags:
+`
+
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg := config{source: "synthetic", width: 640, height: 480, fps: 15, realtime: true,
+	command := "run"
+	if len(args) > 0 && (args[0] == "run" || args[0] == "analyze") {
+		command, args = args[0], args[1:]
+	}
+	cfg := config{source: "synthetic", width: 640, height: 480, fps: 15, realtime: command == "run",
 		sensitivity: domain.DefaultMotionSettings().Sensitivity, kernel: getenv("VIGIL_KERNEL")}
-	fs := flag.NewFlagSet("vigil-edge", flag.ContinueOnError)
+	fs := flag.NewFlagSet("vigil-edge "+command, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "vigil-edge %s — watches a camera for motion.\n\nUsage: vigil-edge [flags]\n\nFlags:\n", version)
+		fmt.Fprintf(stderr, usage, version)
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nEnvironment:\n  VIGIL_KERNEL  vision kernel to use (same as -kernel)\n")
 	}
 	fs.StringVar(&cfg.source, "source", cfg.source, "camera source: synthetic (a made-up scene) or file:PATH.mjpeg (concatenated JPEG frames)")
 	fs.BoolVar(&cfg.loop, "loop", false, "replay a file source from the start when it ends")
-	size := fs.String("size", fmt.Sprintf("%dx%d", cfg.width, cfg.height), "frame size WxH of the source")
-	fs.IntVar(&cfg.fps, "fps", cfg.fps, "frames per second of the source")
+	size := fs.String("size", fmt.Sprintf("%dx%d", cfg.width, cfg.height), "frame size WxH of the synthetic source")
+	fs.IntVar(&cfg.fps, "fps", cfg.fps, "frames per second of the source (for analyze: of the clip, to time the event rules)")
 	fs.BoolVar(&cfg.realtime, "realtime", cfg.realtime, "pace a synthetic or file source in real time (false: as fast as possible)")
 	fs.IntVar(&cfg.sensitivity, "sensitivity", cfg.sensitivity, "motion sensitivity 1 (least) .. 10 (most)")
 	fs.StringVar(&cfg.kernel, "kernel", cfg.kernel, "vision kernel: auto, "+kernelNames())
-	fs.DurationVar(&cfg.duration, "duration", 0, "stop after this long (0: run until interrupted)")
+	fs.DurationVar(&cfg.duration, "duration", 0, "stop after this long (0: run until interrupted or the clip ends)")
 	fs.BoolVar(&cfg.listKernels, "list-kernels", false, "list the vision kernels this CPU can run and exit")
+	fs.IntVar(&cfg.frames, "frames", 0, "analyze: stop after this many frames (0: all; a synthetic source needs it)")
+	jsonOut := fs.Bool("json", true, "analyze: print JSON (the only format)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,6 +116,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintf(stdout, "%s %s\n", mark, k.Name())
 		}
 		return nil
+	}
+	if command == "analyze" {
+		if !*jsonOut {
+			return domain.E("-json", domain.Invalid, errors.New("JSON is the only output format"))
+		}
+		if cfg.source == "synthetic" && cfg.frames == 0 {
+			return domain.E("-frames", domain.Invalid, errors.New("a synthetic source never ends: give -frames"))
+		}
+		return analyze(ctx, cfg, stdout, stderr)
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))

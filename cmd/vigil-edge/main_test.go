@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"strings"
 	"testing"
@@ -60,5 +61,47 @@ func TestRunsOnAnMJPEGClip(t *testing.T) {
 	// 68 frames as fast as possible: one summary at the end of the clip.
 	if !strings.Contains(out.String(), "320x240]") {
 		t.Fatalf("want figures on 320x240 analysis frames, got %q\n%s", out.String(), errb.String())
+	}
+}
+
+func TestAnalyzePrintsOneObjectPerFrameAndASummary(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"analyze", "-source=file:../../testdata/video/tree-wind-hand.mjpeg", "-fps=10"}, env(nil), &out, &errb)
+	if err != nil {
+		t.Fatalf("analyze: %v\n%s", err, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 69 {
+		t.Fatalf("%d lines, want 68 frames and a summary", len(lines))
+	}
+	var f struct {
+		Frame        int64    `json:"frame"`
+		Motion       *bool    `json:"motion"`
+		Score        *float64 `json:"score"`
+		ChangedCells *int     `json:"changed_cells"`
+		Event        *string  `json:"event"`
+	}
+	if err := json.Unmarshal([]byte(lines[67]), &f); err != nil || f.Frame != 68 || f.Motion == nil || f.Score == nil || f.ChangedCells == nil {
+		t.Fatalf("frame line %q: %v", lines[67], err)
+	}
+	var s struct {
+		Frames int64 `json:"frames"`
+		Events []struct {
+			ID         string `json:"id"`
+			FirstFrame int64  `json:"first_frame"`
+			LastFrame  int64  `json:"last_frame"`
+		} `json:"events"`
+		FPS    float64  `json:"frames_per_second"`
+		Allocs *float64 `json:"allocs_per_frame"`
+	}
+	if err := json.Unmarshal([]byte(lines[68]), &s); err != nil || s.Frames != 68 || s.FPS <= 0 || s.Allocs == nil {
+		t.Fatalf("summary %q: %v", lines[68], err)
+	}
+	// The hand is in frames 55-68: some event must cover it.
+	if len(s.Events) == 0 || s.Events[len(s.Events)-1].LastFrame != 68 {
+		t.Fatalf("events %+v: want one running at the end of the clip", s.Events)
+	}
+	if err := run(context.Background(), []string{"analyze"}, env(nil), &out, &errb); exitCode(err) != 2 {
+		t.Errorf("analyze on the endless synthetic source without -frames: %v", err)
 	}
 }

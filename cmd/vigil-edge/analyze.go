@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"vigil/app/edge"
+	"vigil/domain"
+	"vigil/ports"
+	"vigil/vision"
+)
+
+// frameClock runs a source on simulated time: frame n is at n/fps seconds,
+// so the event rules (quiet gap, cooldown) mean the same as live, however
+// fast the clip is processed. It also stops after max frames (0: never).
+type frameClock struct {
+	ports.FrameSource
+	fps    int
+	n, max int
+	start  time.Time
+	now    time.Time
+}
+
+func (c *frameClock) Next(ctx context.Context) (vision.Frame, error) {
+	if c.max > 0 && c.n >= c.max {
+		return vision.Frame{}, io.EOF
+	}
+	f, err := c.FrameSource.Next(ctx)
+	if err == nil {
+		c.n++
+		c.now = c.start.Add(time.Duration(c.n) * time.Second / time.Duration(c.fps))
+	}
+	return f, err
+}
+
+type frameJSON struct {
+	Frame        int64   `json:"frame"`
+	Motion       bool    `json:"motion"`
+	Light        bool    `json:"light,omitempty"`
+	Score        float64 `json:"score"`
+	ChangedCells int     `json:"changed_cells"`
+	Event        *string `json:"event"`
+}
+
+type eventJSON struct {
+	ID         string `json:"id"`
+	FirstFrame int64  `json:"first_frame"`
+	LastFrame  int64  `json:"last_frame"`
+}
+
+type summaryJSON struct {
+	Frames          int64       `json:"frames"`
+	Events          []eventJSON `json:"events"`
+	FramesPerSecond float64     `json:"frames_per_second"`
+	AllocsPerFrame  float64     `json:"allocs_per_frame"`
+	Kernel          string      `json:"kernel"`
+}
+
+// analyze processes a clip as fast as possible and prints one JSON object
+// per frame and a summary: what a user tunes sensitivity with.
+func analyze(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	cfg.realtime = false
+	src, closeSrc, err := openSource(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeSrc()
+	if cfg.fps <= 0 {
+		return domain.E("-fps", domain.Invalid, fmt.Errorf("%d frames per second", cfg.fps))
+	}
+	clock := &frameClock{FrameSource: src, fps: cfg.fps, max: cfg.frames, start: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock.now = clock.start
+	enc := json.NewEncoder(stdout)
+	var sum summaryJSON
+	var writeErr error
+	mon, err := edge.NewMonitor(clock, edge.MonitorConfig{
+		Motion: domain.MotionSettings{Sensitivity: cfg.sensitivity},
+		Now:    func() time.Time { return clock.now },
+		OnFrame: func(r edge.FrameReport) {
+			fj := frameJSON{Frame: r.Frame, Motion: r.Verdict == domain.Motion, Light: r.Verdict == domain.LightChange,
+				Score: r.Score, ChangedCells: r.ChangedCells}
+			if r.Event != "" {
+				id := string(r.Event)
+				fj.Event = &id
+				if n := len(sum.Events); n == 0 || sum.Events[n-1].ID != id {
+					sum.Events = append(sum.Events, eventJSON{ID: id, FirstFrame: r.Frame})
+				}
+				sum.Events[len(sum.Events)-1].LastFrame = r.Frame
+			}
+			if err := enc.Encode(fj); err != nil && writeErr == nil {
+				writeErr = err
+			}
+		},
+	}, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
+	start := time.Now()
+	if err := mon.Run(ctx); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&ms)
+	sum.Frames = int64(clock.n)
+	if sum.Events == nil {
+		sum.Events = []eventJSON{}
+	}
+	if clock.n > 0 {
+		sum.FramesPerSecond = float64(clock.n) / elapsed.Seconds()
+		sum.AllocsPerFrame = float64(ms.Mallocs-mallocs) / float64(clock.n)
+	}
+	sum.Kernel = vision.Active().Name()
+	if writeErr != nil {
+		return writeErr
+	}
+	return enc.Encode(sum)
+}
