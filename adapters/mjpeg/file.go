@@ -120,17 +120,21 @@ func (s *File) Next(ctx context.Context) (vision.Frame, error) {
 	}
 }
 
-func (s *File) decode(data []byte) error {
-	scale := s.o.Scale
+func (s *File) decode(data []byte) error { return decode(s.dec, data, s.o, &s.frame) }
+
+// decode turns a JPEG into luma at the configured scale, or at the smallest
+// one that makes it at most MaxWidth wide.
+func decode(dec *vision.LumaDecoder, data []byte, o Options, dst *vision.Frame) error {
+	scale := o.Scale
 	if scale == 0 {
 		w, _, err := vision.JPEGSize(data)
 		if err != nil {
 			return err
 		}
-		for scale = 1; scale < 8 && (w+scale-1)/scale > s.o.MaxWidth; scale *= 2 {
+		for scale = 1; scale < 8 && (w+scale-1)/scale > o.MaxWidth; scale *= 2 {
 		}
 	}
-	return s.dec.Decode(data, scale, &s.frame)
+	return dec.Decode(data, scale, dst)
 }
 
 func (s *File) wait(ctx context.Context) error {

@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nEnvironment:\n  VIGIL_KERNEL  vision kernel to use (same as -kernel)\n")
 	}
-	fs.StringVar(&cfg.source, "source", cfg.source, "camera source: synthetic (a made-up scene) or file:PATH.mjpeg (concatenated JPEG frames)")
+	fs.StringVar(&cfg.source, "source", cfg.source, "camera source: synthetic (a made-up scene), file:PATH.mjpeg (concatenated JPEG frames) or http://URL (an MJPEG stream)")
 	fs.BoolVar(&cfg.loop, "loop", false, "replay a file source from the start when it ends")
 	size := fs.String("size", fmt.Sprintf("%dx%d", cfg.width, cfg.height), "frame size WxH of the synthetic source")
 	fs.IntVar(&cfg.fps, "fps", cfg.fps, "frames per second of the source (for analyze: of the clip, to time the event rules)")
@@ -176,8 +176,14 @@ func openSource(cfg config) (ports.FrameSource, func() error, error) {
 			return nil, nil, domain.E("-source", domain.Invalid, err)
 		}
 		return src, src.Close, nil
+	case strings.HasPrefix(cfg.source, "http://") || strings.HasPrefix(cfg.source, "https://"):
+		src, err := mjpeg.OpenHTTP(cfg.source, mjpeg.HTTPOptions{Options: mjpeg.Options{MaxWidth: edge.MaxAnalysisWidth}})
+		if err != nil {
+			return nil, nil, domain.E("-source", domain.Invalid, err)
+		}
+		return src, src.Close, nil
 	}
-	return nil, nil, domain.E("-source", domain.Invalid, fmt.Errorf("unknown source %q (have: synthetic, file:PATH)", cfg.source))
+	return nil, nil, domain.E("-source", domain.Invalid, fmt.Errorf("unknown source %q (have: synthetic, file:PATH, http://URL)", cfg.source))
 }
 
 func kernelNames() string {
