@@ -146,3 +146,11 @@ func TestEventIDSortsByTime(t *testing.T) {
 		}
 	}
 }
+
+func TestThrottle(t *testing.T) {
+	th := Throttle{MinGap: 10 * time.Second}
+	got := []bool{th.Allow(t0), th.Allow(t0.Add(time.Second)), th.Allow(t0.Add(9 * time.Second)), th.Allow(t0.Add(10 * time.Second)), th.Allow(t0.Add(11 * time.Second))}
+	if !slices.Equal(got, []bool{true, false, false, true, false}) {
+		t.Fatalf("Allow = %v", got)
+	}
+}
