@@ -3,11 +3,10 @@ module vigil
 go 1.26
 
 require (
+	github.com/esimov/pigo v1.4.6
 	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/warthog618/gpiod v0.8.3
+	go.etcd.io/bbolt v1.5.0
 )
 
-require (
-	github.com/stretchr/testify v1.10.0 // indirect
-	golang.org/x/sys v0.41.0 // indirect
-)
+require golang.org/x/sys v0.45.0 // indirect
