@@ -100,3 +100,28 @@ func (s *Still) AppendJPEG(dst []byte, quality int) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// Luma writes the frame's luma plane into dst (resized in place when its
+// Pix has room): the camera's JPEG decoded at full size by dec, the kept
+// luma copied, or the Y bytes of kept YUYV.
+func (s *Still) Luma(dec *LumaDecoder, dst *Frame) error {
+	switch s.kind {
+	case stillJPEG:
+		return dec.Decode(s.jpeg, 1, dst)
+	case stillGray, stillYUYV:
+		n := s.w * s.h
+		if cap(dst.Pix) < n {
+			dst.Pix = make([]byte, n)
+		}
+		*dst = Frame{Pix: dst.Pix[:n], Width: s.w, Height: s.h, Stride: s.w}
+		if s.kind == stillGray {
+			copy(dst.Pix, s.pix)
+			return nil
+		}
+		for y := 0; y < s.h; y++ {
+			Active().yuyv(dst.Row(y), s.pix[y*2*s.w:(y+1)*2*s.w])
+		}
+		return nil
+	}
+	return fmt.Errorf("vision: empty still")
+}

@@ -55,3 +55,30 @@ func TestStillKeepsJPEGBytesAndEncodesPixels(t *testing.T) {
 	}
 	mustPanic(t, "odd YUYV width", func() { s.SetYUYV(yuyv, 7, 4, 16) })
 }
+
+func TestStillLuma(t *testing.T) {
+	dec := NewLumaDecoder(0)
+	var s Still
+	var dst Frame
+	if err := s.Luma(dec, &dst); err == nil {
+		t.Fatal("empty still gave luma")
+	}
+	f := NewFrame(16, 8)
+	for i := range f.Pix {
+		f.Pix[i] = byte(i)
+	}
+	s.SetGray(f)
+	if err := s.Luma(dec, &dst); err != nil || dst.Width != 16 || dst.Pix[100] != 100 {
+		t.Fatalf("gray: %v %+v", err, dst)
+	}
+	s.SetYUYV(bytes.Repeat([]byte{7, 1, 9, 2}, 16), 8, 4, 16)
+	if err := s.Luma(dec, &dst); err != nil || dst.Width != 8 || dst.Height != 4 || dst.Pix[0] != 7 || dst.Pix[1] != 9 {
+		t.Fatalf("yuyv: %v %+v", err, dst)
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, &image.Gray{Pix: f.Pix, Stride: 16, Rect: image.Rect(0, 0, 16, 8)}, &jpeg.Options{Quality: 100})
+	s.SetJPEG(b.Bytes())
+	if err := s.Luma(dec, &dst); err != nil || dst.Width != 16 || dst.Height != 8 || absDiff(dst.Pix[100], 100) > 3 {
+		t.Fatalf("jpeg: %v %dx%d %d", err, dst.Width, dst.Height, dst.Pix[100])
+	}
+}

@@ -40,7 +40,7 @@ type MonitorConfig struct {
 	// OnFrame, when set, receives every analysed frame's outcome (the
 	// analyze command prints them); it runs on the Monitor's goroutine.
 	OnFrame func(FrameReport)
-	Now    func() time.Time
+	Now     func() time.Time
 }
 
 // Summary describes the frames of one reporting period.
@@ -204,17 +204,23 @@ func (m *Monitor) endEvent() (dropped int) {
 		if k.still == nil {
 			continue
 		}
+		j := recJob{ev: m.ev, kind: k.kind, still: k.still, faces: k.kind == domain.PeakSnapshot}
 		if k.still.Frame == stored || k.still.Frame == m.firstFrame { // the same frame is stored once
-			rec.release(k.still)
-			continue
+			if !j.faces {
+				rec.release(k.still)
+				continue
+			}
+			j.kind = "" // search it for faces, do not store it again
 		}
-		stored = k.still.Frame
-		if !rec.submit(recJob{ev: m.ev, kind: k.kind, still: k.still}) {
+		if j.kind != "" {
+			stored = k.still.Frame
+		}
+		if !rec.submit(j) {
 			dropped++
 		}
 	}
 	m.peak, m.last = nil, nil
-	if !rec.submit(recJob{ev: m.ev}) {
+	if !rec.submit(recJob{ev: m.ev, final: true}) {
 		dropped++
 	}
 	return dropped

@@ -6,13 +6,13 @@ import (
 	"image/jpeg"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
 	"vigil/adapters/inmem"
 	"vigil/adapters/synthetic"
 	"vigil/domain"
-	"vigil/ports"
 	"vigil/vision"
 )
 
@@ -41,7 +41,7 @@ func runScene(t *testing.T, cfg synthetic.Config, frames int, mc MonitorConfig) 
 	src := &clocked{Scene: scene, n: frames, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	store, alerter := inmem.NewEventStore(), &inmem.Alerter{}
 	log := slog.New(slog.DiscardHandler)
-	rec := NewRecorder(store, []ports.Alerter{alerter}, RecorderConfig{}, log)
+	rec := NewRecorder(store, []Alert{{Alerter: alerter}}, RecorderConfig{}, log)
 	mc.Motion = domain.DefaultMotionSettings()
 	mc.Recorder = rec
 	mc.Now = func() time.Time { return src.now }
@@ -123,5 +123,40 @@ func TestStopClosesTheRunningEvent(t *testing.T) {
 	events := store.Events()
 	if len(events) != 1 || events[0].Running() || len(events[0].Snapshots) < 2 {
 		t.Fatalf("events %+v: want one, closed, with its snapshots", events)
+	}
+}
+
+func TestRecorderFindsFacesAndAlertsOnThem(t *testing.T) {
+	faces, err := vision.NewFaceDetector(vision.FaceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, onMotion, onFace := inmem.NewEventStore(), &inmem.Alerter{}, &inmem.Alerter{}
+	rec := NewRecorder(store, []Alert{{Alerter: onMotion}, {Alerter: onFace, OnFace: true}}, RecorderConfig{Faces: faces}, slog.New(slog.DiscardHandler))
+	photo, err := os.ReadFile("../../testdata/faces/gocv_ipc_doorway.jpg") // a man at a door, 1280×720
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	ev := domain.Event{ID: "01M8H0DK2R020XJT1W26BFV66G", Start: start, PeakAt: start,
+		BBox: domain.Box{X0: 0.5, Y0: 0.45, X1: 0.65, Y1: 1}} // the man's motion box
+	still := func() *vision.Still { s := rec.still(); s.SetJPEG(photo); s.Frame = 1; return s }
+	rec.submit(recJob{ev: ev, kind: domain.FirstSnapshot, still: still(), alert: true})
+	ev.End = start.Add(time.Second)
+	rec.submit(recJob{ev: ev, still: still(), faces: true}) // the peak is the first frame: search only
+	rec.submit(recJob{ev: ev, final: true})
+	rec.close()
+	if err := rec.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := store.Events()
+	if len(got) != 1 || len(got[0].Faces) != 1 || len(got[0].Snapshots) != 1 {
+		t.Fatalf("events %+v: want one with one face and one snapshot", got)
+	}
+	if f := got[0].Faces[0].Box; f.X0 < 0.5 || f.X1 > 0.65 || f.Y0 < 0.45 {
+		t.Errorf("face box %+v outside the padded motion box", f)
+	}
+	if len(onMotion.Alerts()) != 1 || len(onFace.Alerts()) != 1 || len(onFace.Alerts()[0].Faces) != 1 {
+		t.Errorf("alerts: %d on motion, %d on face; want 1 and 1 (with the face)", len(onMotion.Alerts()), len(onFace.Alerts()))
 	}
 }
