@@ -9,4 +9,7 @@ require (
 	go.etcd.io/bbolt v1.5.0
 )
 
-require golang.org/x/sys v0.45.0 // indirect
+require (
+	github.com/vladimirvivien/go4vl v0.0.5 // indirect
+	golang.org/x/sys v0.45.0 // indirect
+)

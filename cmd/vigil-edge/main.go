@@ -17,6 +17,7 @@ import (
 
 	"vigil/adapters/mjpeg"
 	"vigil/adapters/synthetic"
+	"vigil/adapters/v4l2"
 	"vigil/app/edge"
 	"vigil/domain"
 	"vigil/ports"
@@ -58,6 +59,7 @@ type config struct {
 	listKernels bool
 	loop        bool
 	frames      int
+	format      string
 }
 
 const usage = `vigil-edge %s — watches a camera for motion.
@@ -84,9 +86,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nEnvironment:\n  VIGIL_KERNEL  vision kernel to use (same as -kernel)\n")
 	}
-	fs.StringVar(&cfg.source, "source", cfg.source, "camera source: synthetic (a made-up scene), file:PATH.mjpeg (concatenated JPEG frames) or http://URL (an MJPEG stream)")
+	fs.StringVar(&cfg.source, "source", cfg.source, "camera source: synthetic (a made-up scene), file:PATH.mjpeg (concatenated JPEG frames), http://URL (an MJPEG stream) or v4l2:/dev/videoN")
 	fs.BoolVar(&cfg.loop, "loop", false, "replay a file source from the start when it ends")
-	size := fs.String("size", fmt.Sprintf("%dx%d", cfg.width, cfg.height), "frame size WxH of the synthetic source")
+	fs.StringVar(&cfg.format, "format", "mjpeg", "v4l2 source: pixel format, mjpeg or yuyv")
+	size := fs.String("size", fmt.Sprintf("%dx%d", cfg.width, cfg.height), "frame size WxH of the synthetic or v4l2 source")
 	fs.IntVar(&cfg.fps, "fps", cfg.fps, "frames per second of the source (for analyze: of the clip, to time the event rules)")
 	fs.BoolVar(&cfg.realtime, "realtime", cfg.realtime, "pace a synthetic or file source in real time (false: as fast as possible)")
 	fs.IntVar(&cfg.sensitivity, "sensitivity", cfg.sensitivity, "motion sensitivity 1 (least) .. 10 (most)")
@@ -176,6 +179,13 @@ func openSource(cfg config) (ports.FrameSource, func() error, error) {
 			return nil, nil, domain.E("-source", domain.Invalid, err)
 		}
 		return src, src.Close, nil
+	case strings.HasPrefix(cfg.source, "v4l2:"):
+		src, err := v4l2.Open(v4l2.Config{Device: strings.TrimPrefix(cfg.source, "v4l2:"), Width: cfg.width, Height: cfg.height,
+			FPS: cfg.fps, Format: cfg.format, MaxWidth: edge.MaxAnalysisWidth})
+		if err != nil {
+			return nil, nil, domain.E("-source", domain.Invalid, err)
+		}
+		return src, src.Close, nil
 	case strings.HasPrefix(cfg.source, "http://") || strings.HasPrefix(cfg.source, "https://"):
 		src, err := mjpeg.OpenHTTP(cfg.source, mjpeg.HTTPOptions{Options: mjpeg.Options{MaxWidth: edge.MaxAnalysisWidth}})
 		if err != nil {
@@ -183,7 +193,7 @@ func openSource(cfg config) (ports.FrameSource, func() error, error) {
 		}
 		return src, src.Close, nil
 	}
-	return nil, nil, domain.E("-source", domain.Invalid, fmt.Errorf("unknown source %q (have: synthetic, file:PATH, http://URL)", cfg.source))
+	return nil, nil, domain.E("-source", domain.Invalid, fmt.Errorf("unknown source %q (have: synthetic, file:PATH, http://URL, v4l2:/dev/videoN)", cfg.source))
 }
 
 func kernelNames() string {
