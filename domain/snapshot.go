@@ -1,6 +1,11 @@
 package domain
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Box is a rectangle in normalised frame coordinates (0..1), so it means the
 // same on the analysis frame and on the camera's full-size snapshot.
@@ -25,6 +30,9 @@ type Snapshot struct {
 	Time  time.Time
 	Name  string // file name, unique within the event: {eventID}-{n}.jpg
 	Bytes int
+	// Uploaded is when the cloud accepted the file; zero while it waits in
+	// the outbox.
+	Uploaded time.Time
 }
 
 // Face is a face found in an event's snapshot, in normalised coordinates.
@@ -48,3 +56,36 @@ type Event struct {
 
 // Running reports whether the event has not ended yet.
 func (e *Event) Running() bool { return e.End.IsZero() }
+
+// SnapshotName is the file name of an event's n-th snapshot (n from 1).
+func SnapshotName(id EventID, n int) string { return fmt.Sprintf("%s-%d.jpg", id, n) }
+
+// ParseSnapshotName checks a snapshot file name strictly ({eventID}-{n}.jpg,
+// n in 1..999999 without leading zeros): names become paths and object keys.
+func ParseSnapshotName(name string) (EventID, int, error) {
+	bad := func(why string) (EventID, int, error) {
+		return "", 0, E("snapshot name", Invalid, fmt.Errorf("%q: %s", name, why))
+	}
+	base, ok := strings.CutSuffix(name, ".jpg")
+	if !ok {
+		return bad("want {eventID}-{n}.jpg")
+	}
+	idText, nText, ok := strings.Cut(base, "-")
+	if !ok {
+		return bad("want {eventID}-{n}.jpg")
+	}
+	id, err := ParseEventID(idText)
+	if err != nil {
+		return "", 0, E("snapshot name", Invalid, fmt.Errorf("%q: %w", name, err))
+	}
+	if len(nText) == 0 || len(nText) > 6 || nText[0] == '0' {
+		return bad("sequence number must be 1..999999")
+	}
+	for i := 0; i < len(nText); i++ {
+		if nText[i] < '0' || nText[i] > '9' {
+			return bad("sequence number must be 1..999999")
+		}
+	}
+	n, _ := strconv.Atoi(nText)
+	return id, n, nil
+}

@@ -5,9 +5,11 @@ package inmem
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"vigil/domain"
 	"vigil/ports"
@@ -36,8 +38,15 @@ func clone(ev domain.Event) domain.Event {
 	return ev
 }
 
-// SaveEvent implements ports.EventStore.
-func (s *EventStore) SaveEvent(_ context.Context, ev *domain.Event) error {
+// SaveEvent implements ports.EventStore: it creates or updates the event's
+// record; the stored snapshots are kept whatever ev.Snapshots holds.
+func (s *EventStore) SaveEvent(ctx context.Context, ev *domain.Event) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("inmem: save event %s: %w", ev.ID, err)
+	}
+	if _, err := domain.ParseEventID(string(ev.ID)); err != nil {
+		return fmt.Errorf("inmem: save event: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Fail != nil {
@@ -54,17 +63,32 @@ func (s *EventStore) SaveEvent(_ context.Context, ev *domain.Event) error {
 	return nil
 }
 
-// AddSnapshot implements ports.EventStore.
-func (s *EventStore) AddSnapshot(_ context.Context, ev *domain.Event, snap domain.Snapshot, jpeg []byte) error {
+// AddSnapshot implements ports.EventStore, with the checks of the real
+// store: snap.Name must be {ev.ID}-{n}.jpg (Invalid otherwise) and new
+// (Conflict otherwise), and jpeg not empty.
+func (s *EventStore) AddSnapshot(ctx context.Context, ev *domain.Event, snap domain.Snapshot, jpeg []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("inmem: add snapshot %s: %w", snap.Name, err)
+	}
+	id, _, err := domain.ParseSnapshotName(snap.Name)
+	if err != nil {
+		return fmt.Errorf("inmem: add snapshot: %w", err)
+	}
+	if id != ev.ID {
+		return domain.E("inmem: add snapshot "+snap.Name, domain.Invalid, fmt.Errorf("the name is not of event %s", ev.ID))
+	}
+	if len(jpeg) == 0 {
+		return domain.E("inmem: add snapshot "+snap.Name, domain.Invalid, errors.New("no bytes"))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Fail != nil {
 		return s.Fail
 	}
 	if _, dup := s.files[snap.Name]; dup {
-		return domain.E("add snapshot", domain.Conflict, fmt.Errorf("%s exists", snap.Name))
+		return domain.E("inmem: add snapshot "+snap.Name, domain.Conflict, errors.New("exists"))
 	}
-	snap.Bytes = len(jpeg)
+	snap.Bytes, snap.Uploaded = len(jpeg), time.Time{}
 	s.files[snap.Name] = slices.Clone(jpeg)
 	s.outbox = append(s.outbox, snap.Name)
 	ev.Snapshots = append(ev.Snapshots, snap)
@@ -76,6 +100,20 @@ func (s *EventStore) AddSnapshot(_ context.Context, ev *domain.Event, snap domai
 	stored.Snapshots = append(stored.Snapshots, snap)
 	s.events[ev.ID] = stored
 	return nil
+}
+
+// Event returns a copy of a stored event (NotFound if unknown).
+func (s *EventStore) Event(ctx context.Context, id domain.EventID) (domain.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return domain.Event{}, fmt.Errorf("inmem: event %s: %w", id, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ev, ok := s.events[id]
+	if !ok {
+		return domain.Event{}, domain.E("inmem: event "+string(id), domain.NotFound, errors.New("no such event"))
+	}
+	return clone(ev), nil
 }
 
 // Events returns copies of the stored events, oldest first.

@@ -2,7 +2,6 @@ package edge
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -184,7 +183,7 @@ func (r *Recorder) do(ctx context.Context, j recJob) (domain.Event, int, error) 
 		return *ev, found, err
 	}
 	snap := domain.Snapshot{Kind: j.kind, Frame: j.still.Frame, Time: time.Now(),
-		Name: fmt.Sprintf("%s-%d.jpg", ev.ID, len(ev.Snapshots)+1)}
+		Name: domain.SnapshotName(ev.ID, len(ev.Snapshots)+1)}
 	if j.kind == domain.FirstSnapshot {
 		snap.Time = ev.Start
 	} else if j.kind == domain.PeakSnapshot {
