@@ -1,6 +1,6 @@
 module vigil
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/esimov/pigo v1.4.6
@@ -11,5 +11,6 @@ require (
 
 require (
 	github.com/vladimirvivien/go4vl v0.0.5 // indirect
+	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.45.0 // indirect
 )

@@ -41,3 +41,11 @@ type EventStore interface {
 type Alerter interface {
 	Alert(ctx context.Context, ev domain.Event) error
 }
+
+// Pruner frees snapshot space: while the files use more than quota bytes or
+// the disk has less than minFree bytes free, it deletes snapshots, uploaded
+// ones first, oldest first. Used by app/edge's Retention; implemented by
+// adapters/bbolt.
+type Pruner interface {
+	Prune(ctx context.Context, quota, minFree int64) (removed []string, err error)
+}

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -60,6 +59,17 @@ type config struct {
 	loop        bool
 	frames      int
 	format      string
+	configPath  string
+	dataDir     string
+	listen      string
+	set         map[string]bool // flags given on the command line
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 const usage = `vigil-edge %s — watches a camera for motion.
@@ -98,11 +108,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.BoolVar(&cfg.listKernels, "list-kernels", false, "list the vision kernels this CPU can run and exit")
 	fs.IntVar(&cfg.frames, "frames", 0, "analyze: stop after this many frames (0: all; a synthetic source needs it)")
 	jsonOut := fs.Bool("json", true, "analyze: print JSON (the only format)")
+	fs.StringVar(&cfg.configPath, "config", getenv("VIGIL_CONFIG"), "settings file (JSON; default DATA/config.json; missing: defaults)")
+	fs.StringVar(&cfg.dataDir, "data", or(getenv("VIGIL_DATA"), "data"), "data directory: snapshots, index, config")
+	fs.StringVar(&cfg.listen, "listen", "", "web UI address, e.g. :8080 (overrides the settings)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return domain.E("arguments", domain.Invalid, fmt.Errorf("unexpected %q", fs.Arg(0)))
+	}
+	cfg.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { cfg.set[f.Name] = true })
+	if v := getenv("VIGIL_SOURCE"); v != "" && !cfg.set["source"] {
+		cfg.source, cfg.set["source"] = v, true
 	}
 	if _, err := fmt.Sscanf(*size, "%dx%d", &cfg.width, &cfg.height); err != nil {
 		return domain.E("-size", domain.Invalid, fmt.Errorf("%q is not WxH", *size))
@@ -130,33 +148,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return analyze(ctx, cfg, stdout, stderr)
 	}
 
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	src, closeSrc, err := openSource(cfg)
-	if err != nil {
-		return err
-	}
-	defer closeSrc()
-	mon, err := edge.NewMonitor(src, edge.MonitorConfig{
-		Motion: domain.MotionSettings{Sensitivity: cfg.sensitivity},
-		Report: func(s edge.Summary) {
-			ev := " "
-			if s.InEvent {
-				ev = "E"
-			}
-			fmt.Fprintf(stdout, "%s %s %5.1f fps  motion %3d  light %2d  max score %5.1f%%  changed px %7d  %6.1f µs/frame  [%s %s]\n",
-				s.At.Format("15:04:05"), ev, s.FPS, s.MotionFrames, s.LightFrames, s.MaxScore, s.ChangedPixels, s.AnalysisMicros, s.Kernel, s.Analysis)
-		},
-	}, log)
-	if err != nil {
-		return err
-	}
-	if cfg.duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, cfg.duration)
-		defer cancel()
-	}
-	log.Info("vigil-edge starting", "version", version, "source", cfg.source, "size", *size, "fps", cfg.fps, "kernel", vision.Active().Name())
-	return mon.Run(ctx)
+	return daemon(ctx, cfg, stdout, stderr)
 }
 
 // openSource builds the camera source named by cfg.source.

@@ -5,8 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"vigil/adapters/bbolt"
+	"vigil/adapters/disk"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -21,7 +26,7 @@ func TestHelp(t *testing.T) {
 
 func TestRunsOnSyntheticScene(t *testing.T) {
 	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"-realtime=false", "-duration=2500ms", "-kernel=swar"}, env(nil), &out, &errb)
+	err := run(context.Background(), []string{"-realtime=false", "-duration=2500ms", "-kernel=swar", "-data=" + t.TempDir()}, env(nil), &out, &errb)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
@@ -45,7 +50,7 @@ func TestKernelFromEnvironmentAndList(t *testing.T) {
 func TestBadInputIsAClearError(t *testing.T) {
 	for _, args := range [][]string{{"-kernel=mmx"}, {"-size=big"}, {"-sensitivity=11"}, {"-source=/dev/null"}, {"-size=4x4"}, {"extra"}} {
 		var out, errb bytes.Buffer
-		err := run(context.Background(), append(args, "-duration=1s"), env(nil), &out, &errb)
+		err := run(context.Background(), append(args, "-duration=1s", "-data="+t.TempDir()), env(nil), &out, &errb)
 		if err == nil || exitCode(err) != 2 {
 			t.Errorf("%v: error %v (exit %d), want a usage error", args, err, exitCode(err))
 		}
@@ -54,13 +59,42 @@ func TestBadInputIsAClearError(t *testing.T) {
 
 func TestRunsOnAnMJPEGClip(t *testing.T) {
 	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"-source=file:../../testdata/video/tree-wind-hand.mjpeg", "-realtime=false"}, env(nil), &out, &errb)
+	dir := t.TempDir()
+	err := run(context.Background(), []string{"-source=file:../../testdata/video/tree-wind-hand.mjpeg", "-realtime=false", "-data=" + dir}, env(nil), &out, &errb)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
 	// 68 frames as fast as possible: one summary at the end of the clip.
 	if !strings.Contains(out.String(), "320x240]") {
 		t.Fatalf("want figures on 320x240 analysis frames, got %q\n%s", out.String(), errb.String())
+	}
+	// The motion in the clip made an event, stored with its snapshots and
+	// queued for upload; the event was closed when the clip ended.
+	files, err := disk.Open(filepath.Join(dir, "snapshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := bbolt.Open(filepath.Join(dir, "vigil.db"), files, bbolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	events, err := store.Events(context.Background(), "", 10, time.Time{})
+	if err != nil || len(events) == 0 {
+		t.Fatalf("events %v, %v: want the clip's", events, err)
+	}
+	ev := events[0]
+	if ev.Running() || len(ev.Snapshots) < 2 {
+		t.Fatalf("event %+v: want a closed event with first and last snapshots", ev)
+	}
+	for _, sn := range ev.Snapshots {
+		b, err := files.Read(sn.Name)
+		if err != nil || len(b) != sn.Bytes || b[0] != 0xFF || b[1] != 0xD8 {
+			t.Fatalf("snapshot %s: %d bytes, %v", sn.Name, len(b), err)
+		}
+	}
+	if n, _ := store.OutboxLen(context.Background()); n < len(ev.Snapshots) {
+		t.Errorf("outbox holds %d, want every snapshot", n)
 	}
 }
 
