@@ -154,3 +154,10 @@ func TestThrottle(t *testing.T) {
 		t.Fatalf("Allow = %v", got)
 	}
 }
+
+func TestBackoff(t *testing.T) {
+	got := []time.Duration{Backoff(0, time.Second, time.Minute), Backoff(1, time.Second, time.Minute), Backoff(3, time.Second, time.Minute), Backoff(20, time.Second, time.Minute)}
+	if !slices.Equal(got, []time.Duration{time.Second, time.Second, 4 * time.Second, time.Minute}) {
+		t.Fatalf("Backoff = %v", got)
+	}
+}

@@ -5,6 +5,7 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"vigil/domain"
 	"vigil/vision"
@@ -48,4 +49,34 @@ type Alerter interface {
 // adapters/bbolt.
 type Pruner interface {
 	Prune(ctx context.Context, quota, minFree int64) (removed []string, err error)
+}
+
+// Outbox is the durable queue of snapshots waiting for upload. Used by
+// app/edge's Uploader; implemented by adapters/bbolt and adapters/inmem.
+type Outbox interface {
+	// Pending returns up to limit uploads due at now, oldest first.
+	Pending(ctx context.Context, now time.Time, limit int) ([]domain.Upload, error)
+	// Uploaded removes the snapshot from the queue: the cloud has it.
+	Uploaded(ctx context.Context, name string, at time.Time) error
+	// Failed records a failed attempt and when to try again.
+	Failed(ctx context.Context, name string, next time.Time, reason string) error
+}
+
+// SnapshotReader reads a stored snapshot's bytes (a domain NotFound error
+// when retention deleted it meanwhile). Used by app/edge's Uploader;
+// implemented by adapters/disk and adapters/inmem.
+type SnapshotReader interface {
+	Read(name string) ([]byte, error)
+}
+
+// UploadGranter asks the cloud for permission to upload one snapshot.
+// Used by app/edge's Uploader; implemented by adapters/cloudapi.
+type UploadGranter interface {
+	Grant(ctx context.Context, u domain.Upload) (domain.UploadGrant, error)
+}
+
+// ObjectPutter sends a snapshot's bytes with a grant. Used by app/edge's
+// Uploader; implemented by adapters/s3 (presigned requests).
+type ObjectPutter interface {
+	Put(ctx context.Context, g domain.UploadGrant, body []byte) error
 }

@@ -15,15 +15,7 @@ import (
 )
 
 // Upload is one snapshot waiting in the outbox.
-type Upload struct {
-	Name      string // the snapshot's file name
-	Event     domain.EventID
-	Bytes     int
-	Queued    time.Time // when it was queued
-	Attempts  int       // failed attempts so far
-	Due       time.Time // when the next attempt is due; zero: now
-	LastError string    // why the last attempt failed
-}
+type Upload = domain.Upload
 
 // uploadRecord is an outbox value after its 8-byte due time.
 type uploadRecord struct {
