@@ -6,7 +6,7 @@ export GOTOOLCHAIN ?= local
 CMDS      := vigil-edge vigil-validator vigil-cloud
 ARM64_CC  := aarch64-linux-gnu-gcc
 QEMU      := qemu-aarch64-static
-BENCH_RE  := ^(BenchmarkDiff|BenchmarkReadCeiling)$$
+BENCH_RE  := ^(BenchmarkDiff|BenchmarkReadCeiling|BenchmarkLumaJPEG|BenchmarkStdJPEG)$$
 BENCH_OUT := benchmarks/results/amd64-latest.txt
 FUZZTIME  ?= 15s
 
@@ -47,12 +47,13 @@ test-arm64: tools-arm64
 test-purego:
 	$(GO) test -count=1 -tags purego ./...
 
-## fuzz: every kernel against the reference on fuzzer-made frames. (Under qemu-user the
+## fuzz: every kernel against the reference on fuzzer-made frames; the JPEG decoder on hostile input. (Under qemu-user the
 ## fuzzer cannot fork its workers without binfmt_misc, so arm64 runs the seeds and the
 ## randomised comparison tests in test-arm64 instead.)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDiff$$' -fuzztime $(FUZZTIME) ./vision/
 	$(GO) test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(FUZZTIME) ./vision/
+	$(GO) test -run '^$$' -fuzz '^FuzzLumaJPEG$$' -fuzztime $(FUZZTIME) ./vision/
 
 vet:
 	$(GO) vet ./...

@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -128,3 +129,11 @@ func StdJPEG(b *testing.B, data []byte) {
 		}
 	}
 }
+
+// PETSFrame is frame 1 of the PETS 2009 S2.L1 view 1 clip (768×576 MJPEG,
+// OpenCV samples, Apache-2.0 / BSD-3 as distributed by Debian; see
+// vision/testdata/jpeg/README.md), embedded so the bench binary copied to a
+// Pi carries its own input.
+//
+//go:embed pets-001.jpg
+var PETSFrame []byte

@@ -76,7 +76,7 @@ func WriteTable(w io.Writer, samples []Sample) {
 	meta := map[key]Sample{}
 	var order []key
 	for _, s := range samples {
-		k := key{strings.SplitN(s.Name, "/", 2)[0], param(s.Name, "impl"), param(s.Name, "res")}
+		k := key{strings.SplitN(s.Name, "/", 2)[0], param(s.Name, "impl") + param(s.Name, "scale"), param(s.Name, "res")}
 		if _, seen := times[k]; !seen {
 			order = append(order, k)
 		}
@@ -95,6 +95,13 @@ func WriteTable(w io.Writer, samples []Sample) {
 		return (v[len(v)/2-1] + v[len(v)/2]) / 2
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	hasDiff := false
+	for _, k := range order {
+		hasDiff = hasDiff || k.bench == "Diff"
+	}
+	if !hasDiff {
+		tw = tabwriter.NewWriter(io.Discard, 0, 0, 2, ' ', 0)
+	}
 	fmt.Fprintln(tw, "kernel\tresolution\tµs/frame\tGB/s\t× ceiling\t× faster than generic\tallocs/op\truns\t")
 	for _, k := range order {
 		if k.bench != "Diff" {
@@ -117,6 +124,46 @@ func WriteTable(w io.Writer, samples []Sample) {
 			ns := median(k)
 			fmt.Fprintf(tw, "read ceiling\t%s\t%.1f\t%.2f\t1.00\t-\t%d\t%d\t\n", k.res, ns/1e3, float64(meta[k].Bytes)/ns, meta[k].Allocs, len(times[k]))
 		}
+	}
+	tw.Flush()
+	writeJPEGTable(w, order, median, func(k key) Sample { return meta[k] })
+}
+
+// writeJPEGTable prints the luma decoder's figures against image/jpeg's
+// full decode of the same frames, when the samples have them.
+func writeJPEGTable[K comparable](w io.Writer, order []K, median func(K) float64, meta func(K) Sample) {
+	type row struct {
+		scale, res string
+		ns         float64
+		allocs     int64
+	}
+	var rows []row
+	std := map[string]float64{}
+	for _, k := range order {
+		s := meta(k)
+		bench := strings.SplitN(s.Name, "/", 2)[0]
+		switch bench {
+		case "LumaJPEG":
+			rows = append(rows, row{param(s.Name, "scale"), param(s.Name, "res"), median(k), s.Allocs})
+		case "StdJPEG":
+			std[param(s.Name, "res")] = median(k)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "luma JPEG\tresolution\tms/frame\t× faster than image/jpeg\tallocs/op\t")
+	for _, r := range rows {
+		speed := "-"
+		if s := std[r.res]; s > 0 {
+			speed = fmt.Sprintf("%.1f", s/r.ns)
+		}
+		fmt.Fprintf(tw, "1/%s\t%s\t%.2f\t%s\t%d\t\n", r.scale, r.res, r.ns/1e6, speed, r.allocs)
+	}
+	for res, ns := range std {
+		fmt.Fprintf(tw, "image/jpeg\t%s\t%.2f\t1.0\t-\t\n", res, ns/1e6)
 	}
 	tw.Flush()
 }

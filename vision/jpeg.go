@@ -76,14 +76,13 @@ func JPEGSize(data []byte) (w, h int, err error) {
 // (SOF0, SOF1), grayscale or YCbCr with any sampling factors up to 4 in which
 // luma is not subsampled (4:4:4, 4:2:2, 4:2:0, 4:4:0, 4:1:1 …), interleaved or
 // not, with or without restart markers, and MJPEG frames without Huffman
-// tables (the AVI1 convention: the tables of JPEG Annex K K.3 apply).
+// tables (the AVI1 convention: the tables of JPEG Annex K.3 apply).
 type LumaDecoder struct {
 	maxPixels int
 
-	data    []byte
-	buf     []byte   // the scan's entropy-coded data without stuffing, then scanPad zeros
-	scanLen int      // bytes of data in buf
-	rst     []uint32 // restart intervals: offset in buf<<3 | marker number
+	buf     []byte // the scan's entropy-coded data without stuffing, then scanPad zeros
+	scanLen int    // bytes of data in buf
+	rst     []int  // where each restart interval after the first starts in buf
 
 	// Frame state, reset by every Decode.
 	width, height  int
@@ -113,8 +112,8 @@ type jpegComponent struct {
 
 // NewLumaDecoder returns a decoder that refuses images whose declared
 // width×height exceeds maxPixels (DefaultMaxPixels when maxPixels <= 0). The
-// cap is checked before anything is allocated, so it bounds the memory a
-// hostile frame can make Decode use.
+// cap is checked before anything is allocated: Decode's memory is bounded by
+// the frame (at most maxPixels bytes) and one copy of the scan's data.
 func NewLumaDecoder(maxPixels int) *LumaDecoder {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
@@ -127,7 +126,10 @@ func NewLumaDecoder(maxPixels int) *LumaDecoder {
 //
 // Each output pixel is the mean of the source pixels it covers (at 1/1 the
 // pixel itself); on the right and bottom edges, where an image size is not a
-// multiple of scale, it is the mean of the pixels inside the image only.
+// multiple of scale, it is the mean of the pixels inside the image only. At
+// 1/2 to 1/8 the mean comes straight from the coefficients, before the
+// pixels are clamped to 0..255, so in saturated high-contrast areas it can
+// differ from the mean of the clamped pixels that a full decode gives.
 //
 // If dst already has the scaled size, Decode writes into it as it is (a
 // sub-frame keeps its Stride). Otherwise dst becomes a frame of the scaled
@@ -139,7 +141,7 @@ func NewLumaDecoder(maxPixels int) *LumaDecoder {
 // scan holding luma; it does not require an EOI marker after it.
 func (d *LumaDecoder) Decode(data []byte, scale int, dst *Frame) error {
 	checkScale(scale)
-	d.reset(data)
+	d.reset()
 	if len(data) < 2 || data[0] != 0xFF || data[1] != 0xD8 {
 		return corrupt("missing SOI marker")
 	}
@@ -183,7 +185,7 @@ func (d *LumaDecoder) Decode(data []byte, scale int, dst *Frame) error {
 				d.adobe, d.adobeTransform = true, seg[11]
 			}
 		case m == mSOS:
-			done, end, err := d.scan(seg, pos, scale, dst)
+			done, end, err := d.scan(data, pos, seg, scale, dst)
 			if err != nil || done {
 				return err
 			}
@@ -196,11 +198,11 @@ func (d *LumaDecoder) Decode(data []byte, scale int, dst *Frame) error {
 	}
 }
 
-func (d *LumaDecoder) reset(data []byte) {
-	d.data = data
+func (d *LumaDecoder) reset() {
 	d.width, d.height, d.ncomp, d.hmax, d.vmax, d.restart = 0, 0, 0, 0, 0, 0
 	d.sawSOF, d.adobe, d.adobeTransform = false, false, 0
 	d.quantSet, d.dcSet, d.acSet = [4]bool{}, [4]bool{}, [4]bool{}
+	d.blk = [64]int32{} // an error may have left coefficients behind
 }
 
 // Markers.
@@ -360,6 +362,9 @@ func (d *LumaDecoder) parseDHT(seg []byte) error {
 		for _, c := range counts {
 			total += int(c)
 		}
+		if total > 256 {
+			return corrupt("more than 256 Huffman codes")
+		}
 		if len(seg) < 17+total {
 			return corrupt("short Huffman table")
 		}
@@ -386,28 +391,51 @@ type scanComp struct {
 }
 
 // scan reads the scan header in seg and decodes the scan whose data starts at
-// pos. done reports that luma has been decoded; otherwise end is where the
-// next marker starts.
-func (d *LumaDecoder) scan(seg []byte, pos, scale int, dst *Frame) (done bool, end int, err error) {
+// data[pos]. done reports that luma has been decoded; otherwise end is where
+// the next marker starts.
+func (d *LumaDecoder) scan(data []byte, pos int, seg []byte, scale int, dst *Frame) (done bool, end int, err error) {
+	var sc [4]scanComp
+	ns, hasLuma, err := d.parseSOS(seg, &sc)
+	if err != nil {
+		return false, 0, err
+	}
+	if !hasLuma {
+		end, err := skipEntropyData(data, pos)
+		return false, end, err
+	}
+	ow, oh := ScaledSize(d.width, d.height, scale)
+	if !(dst.Width == ow && dst.Height == oh && dst.Stride >= ow && len(dst.Pix) >= (oh-1)*dst.Stride+ow) {
+		if cap(dst.Pix) < ow*oh {
+			dst.Pix = make([]byte, ow*oh)
+		}
+		*dst = Frame{Pix: dst.Pix[:ow*oh], Width: ow, Height: oh, Stride: ow}
+	}
+	if err := d.destuff(data, pos); err != nil {
+		return false, 0, err
+	}
+	return true, 0, d.decodeScan(sc[:ns], scale, dst)
+}
+
+// parseSOS reads a scan header into sc and returns the number of components
+// in the scan and whether luma is one of them.
+func (d *LumaDecoder) parseSOS(seg []byte, sc *[4]scanComp) (ns int, hasLuma bool, err error) {
 	if !d.sawSOF {
-		return false, 0, corrupt("scan before frame header")
+		return 0, false, corrupt("scan before frame header")
 	}
 	if d.ncomp == 3 && (d.adobe && d.adobeTransform == 0 ||
 		!d.adobe && d.comp[0].id == 'R' && d.comp[1].id == 'G' && d.comp[2].id == 'B') {
-		return false, 0, unsupported("RGB colour")
+		return 0, false, unsupported("RGB colour")
 	}
 	if len(seg) < 1 {
-		return false, 0, corrupt("short scan header")
+		return 0, false, corrupt("short scan header")
 	}
-	ns := int(seg[0])
+	ns = int(seg[0])
 	if ns < 1 || ns > d.ncomp || len(seg) != 4+2*ns {
-		return false, 0, corrupt("scan header")
+		return 0, false, corrupt("scan header")
 	}
 	if ss, se, a := seg[1+2*ns], seg[2+2*ns], seg[3+2*ns]; ss != 0 || se != 63 || a != 0 {
-		return false, 0, corrupt("spectral selection in a sequential scan")
+		return 0, false, corrupt("spectral selection in a sequential scan")
 	}
-	var sc [4]scanComp
-	hasLuma := false
 	blocks := 0
 	for i := range ns {
 		id, tables := seg[1+2*i], seg[2+2*i]
@@ -418,83 +446,69 @@ func (d *LumaDecoder) scan(seg []byte, pos, scale int, dst *Frame) (done bool, e
 			}
 		}
 		if ci < 0 {
-			return false, 0, corrupt("scan names an unknown component")
+			return 0, false, corrupt("scan names an unknown component")
 		}
-		c := &d.comp[ci]
-		s := &sc[i]
+		c, s := &d.comp[ci], &sc[i]
 		s.h, s.v, s.luma = c.h, c.v, ci == 0
-		if ns == 1 {
+		if ns == 1 { // a non-interleaved scan codes one block per MCU
 			s.h, s.v = 1, 1
 		}
 		blocks += s.h * s.v
 		if s.luma {
 			hasLuma = true
 			if !d.quantSet[c.tq] {
-				return false, 0, corrupt("missing quantisation table")
+				return 0, false, corrupt("missing quantisation table")
 			}
 			s.q = &d.quant[c.tq]
 		}
 		if s.dc, err = d.table(false, int(tables>>4)); err != nil {
-			return false, 0, err
+			return 0, false, err
 		}
 		if s.ac, err = d.table(true, int(tables&15)); err != nil {
-			return false, 0, err
+			return 0, false, err
 		}
 	}
 	if blocks > 10 {
-		return false, 0, corrupt("more than 10 blocks per MCU")
+		return 0, false, corrupt("more than 10 blocks per MCU")
 	}
-	if !hasLuma {
-		end, err := skipEntropyData(d.data, pos)
-		return false, end, err
-	}
+	return ns, hasLuma, nil
+}
 
-	// Geometry: MCUs of the scan, and the destination.
+// decodeScan decodes the MCUs of a scan holding luma from d.buf.
+func (d *LumaDecoder) decodeScan(sc []scanComp, scale int, dst *Frame) error {
 	mcuW, mcuH := 8*d.hmax, 8*d.vmax
-	if ns == 1 {
+	if len(sc) == 1 {
 		mcuW, mcuH = 8, 8 // luma is at full resolution: its blocks tile the image
 	}
 	cols, rows := (d.width+mcuW-1)/mcuW, (d.height+mcuH-1)/mcuH
-	ow, oh := ScaledSize(d.width, d.height, scale)
-	if !(dst.Width == ow && dst.Height == oh && dst.Stride >= ow && len(dst.Pix) >= (oh-1)*dst.Stride+ow) {
-		if cap(dst.Pix) < ow*oh {
-			dst.Pix = make([]byte, ow*oh)
-		}
-		*dst = Frame{Pix: dst.Pix[:ow*oh], Width: ow, Height: oh, Stride: ow}
-	}
-
-	d.destuff(d.data, pos)
 	var b bitState
 	limit := d.scanLen * 8 // bits of the current restart interval's data
 	interval := 0
 	if d.restart > 0 && len(d.rst) > 0 {
-		limit = int(d.rst[0]>>3) * 8
+		limit = d.rst[0] * 8
 	}
 	left := d.restart
 	for my := range rows {
 		for mx := range cols {
 			if d.restart > 0 {
-				if left == 0 {
+				if left == 0 { // the next restart interval
 					if interval >= len(d.rst) {
-						return false, 0, corrupt("missing restart marker")
+						return corrupt("missing restart marker")
 					}
-					if m := int(d.rst[interval] & 7); m != interval&7 {
-						return false, 0, corrupt(fmt.Sprintf("RST%d marker where RST%d belongs", m, interval&7))
-					}
-					b = bitState{pos: int(d.rst[interval] >> 3)}
+					b = bitState{pos: d.rst[interval]}
 					interval++
 					limit = d.scanLen * 8
 					if interval < len(d.rst) {
-						limit = int(d.rst[interval]>>3) * 8
+						limit = d.rst[interval] * 8
 					}
 					left = d.restart
-					for i := range ns {
+					for i := range sc {
 						sc[i].pred = 0
 					}
 				}
 				left--
 			}
-			for i := range ns {
+			for i := range sc {
 				s := &sc[i]
 				for v := range s.v {
 					for h := range s.h {
@@ -505,17 +519,17 @@ func (d *LumaDecoder) scan(seg []byte, pos, scale int, dst *Frame) (done bool, e
 							b, ok = d.skipBlock(s.dc, s.ac, b)
 						}
 						if !ok {
-							return false, 0, corrupt("bad Huffman code")
+							return corrupt("bad Huffman code")
 						}
 						if b.consumed() > limit {
-							return false, 0, corrupt(fmt.Sprintf("data ends in MCU row %d of %d", my+1, rows))
+							return corrupt(fmt.Sprintf("data ends in MCU row %d of %d", my+1, rows))
 						}
 					}
 				}
 			}
 		}
 	}
-	return true, 0, nil
+	return nil
 }
 
 // table returns the Huffman table a scan selects: the one this frame

@@ -2,8 +2,6 @@ package vision_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -13,11 +11,7 @@ import (
 // jpegBenchFrames are the inputs of the JPEG benchmarks, made once from a
 // PETS 2009 frame (see benchmarks.JPEGFrames).
 var jpegBenchFrames = sync.OnceValues(func() ([]benchmarks.JPEGFrame, error) {
-	camera, err := os.ReadFile(filepath.Join("testdata", "jpeg", "pets-001.jpg"))
-	if err != nil {
-		return nil, err
-	}
-	return benchmarks.JPEGFrames(camera)
+	return benchmarks.JPEGFrames(benchmarks.PETSFrame)
 })
 
 // BenchmarkLumaJPEG/scale=<1|2|4|8>/res=<WxH>: LumaDecoder, luma only.

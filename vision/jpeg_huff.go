@@ -1,7 +1,9 @@
 package vision
 
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
 	"sync"
 )
 
@@ -20,22 +22,26 @@ const (
 	scanPad  = 512          // zero bytes after the scan data: more than one block reads
 )
 
-// Lookahead entries (lut, uint32). 0: the code is longer than lutBits or
-// does not exist; decode it bit by bit.
+// Lookahead entries (lut, uint32). A complete entry (lutDone) holds the bits
+// to consume (code and magnitude), the step to add to the zigzag index before
+// storing the value (the run; 15 for ZRL, which stores a zero; eobStep for
+// EOB, which stores a zero where nothing was yet and ends the block) and the
+// value. An incomplete entry, whose magnitude bits do not fit in the
+// lookahead, holds the code length, run and size; 0 is a code longer than
+// lutBits (or none).
 const (
-	lutLen   = 0x3F    // bits to consume: code+magnitude if lutValue, else the code
-	lutValue = 1 << 6  // the entry holds the value in its top 16 bits
-	lutEOB   = 1 << 7  // end of block (AC)
-	lutRunS  = 8       // <<: run of zeros before the coefficient (4 bitState)
-	lutSizeS = 12      // <<: magnitude bit count (4 bitState)
-	lutZRL   = 1 << 16 // sixteen zeros (AC); only without lutValue
-	lutBad   = 1 << 17 // a symbol baseline does not allow; only without lutValue
-	lutValS  = 16      // >> (arithmetic): the value
+	lutLen   = 0x3F   // bits to consume
+	lutDone  = 1 << 6 // complete entry
+	lutBad   = 1 << 7 // a symbol an 8-bit sequential JPEG cannot hold
+	lutStepS = 8      // <<: step (8 bits)
+	lutSizeS = 16     // <<: magnitude size, incomplete entries (4 bits)
+	lutValS  = 16     // >> (arithmetic): the value, complete entries
+	eobStep  = 128
 )
 
-// Skip entries (skip, uint16): bits to consume (code+magnitude) in the low 6
-// bits, and how far the zigzag index moves (run+1, 16 for ZRL, 64 for EOB)
-// from bit 8. 0: decode bit by bit.
+// Skip entries (skip, uint16): the bits to consume (code and magnitude) in
+// the low 6 bits, and how far the zigzag index moves (run+1, 16 for ZRL, 64
+// for EOB) from bit 8. 0: decode bit by bit.
 
 type huffTable struct {
 	lut     [1 << lutBits]uint32
@@ -44,11 +50,31 @@ type huffTable struct {
 	valoff  [maxCode + 1]int32 // vals index of a code of that length, minus the code
 	vals    [256]uint8
 	ac      bool
+
+	// The DHT bytes (counts, then symbols) the table was built from: cameras
+	// send the same tables in every frame, and rebuilding them costs more
+	// than comparing.
+	src    [16 + 256]byte
+	srcLen int
 }
 
 // build makes the table from a DHT's counts of codes per length and its
 // symbols, checking that they form a prefix code.
 func (t *huffTable) build(counts *[16]uint8, vals []byte, ac bool) error {
+	if t.srcLen == 16+len(vals) && t.ac == ac && [16]byte(t.src[:16]) == *counts && string(t.src[16:t.srcLen]) == string(vals) {
+		return nil
+	}
+	t.srcLen = 0
+	if err := t.construct(counts, vals, ac); err != nil {
+		return err
+	}
+	copy(t.src[:], counts[:])
+	t.srcLen = 16 + copy(t.src[16:], vals)
+	return nil
+}
+
+// construct fills the lookahead, skip and canonical-code tables.
+func (t *huffTable) construct(counts *[16]uint8, vals []byte, ac bool) error {
 	t.ac = ac
 	t.lut = [1 << lutBits]uint32{}
 	t.skip = [1 << lutBits]uint16{}
@@ -67,12 +93,21 @@ func (t *huffTable) build(counts *[16]uint8, vals []byte, ac bool) error {
 		}
 		for range n {
 			if l <= lutBits {
-				e, sk := lutEntry(t.vals[k], l, ac)
+				r, s, eob, ok := symbolInfo(t.vals[k], ac)
 				shift := lutBits - l
 				base := int(code) << shift
 				for i := range 1 << shift {
-					t.lut[base+i] = withValue(e, i, shift)
-					t.skip[base+i] = sk
+					switch {
+					case !ok:
+						t.lut[base+i] = uint32(l) | lutBad
+					case s <= shift: // the magnitude bits are in the lookahead too
+						v := extend(int32(i>>(shift-s))&(1<<s-1), s)
+						t.lut[base+i] = entry(l+s, r, eob, v)
+						t.skip[base+i] = skipEntry(l+s, r, eob)
+					default:
+						t.lut[base+i] = uint32(l) | uint32(r)<<lutStepS | uint32(s)<<lutSizeS
+						t.skip[base+i] = skipEntry(l+s, r, eob)
+					}
 				}
 			}
 			code++
@@ -83,55 +118,60 @@ func (t *huffTable) build(counts *[16]uint8, vals []byte, ac bool) error {
 	return nil
 }
 
-// symbolInfo checks a symbol and returns its run, magnitude size and zigzag
-// step (run+1, 16 for ZRL, 64 for EOB); ok is false for symbols that an
-// 8-bit sequential JPEG cannot hold.
-func symbolInfo(sym uint8, ac bool) (r, s, step int, ok bool) {
+// symbolInfo splits a symbol into run and magnitude size (ZRL: run 15, size
+// 0); ok is false for symbols an 8-bit sequential JPEG cannot hold.
+func symbolInfo(sym uint8, ac bool) (r, s int, eob, ok bool) {
 	if !ac {
-		return 0, int(sym), 1, sym <= 11
+		return 0, int(sym), false, sym <= 11
 	}
 	r, s = int(sym>>4), int(sym&15)
 	switch {
 	case s == 0 && r == 0:
-		return 0, 0, 64, true
+		return 0, 0, true, true
 	case s == 0 && r == 15:
-		return 15, 0, 16, true
+		return 15, 0, false, true
 	case s == 0 || s > 10:
-		return 0, 0, 0, false
+		return 0, 0, false, false
 	}
-	return r, s, r + 1, true
+	return r, s, false, true
 }
 
-// lutEntry returns the lookahead entry (without the value) and the skip
-// entry of a code of length l for symbol sym.
-func lutEntry(sym uint8, l int, ac bool) (uint32, uint16) {
-	r, s, step, ok := symbolInfo(sym, ac)
-	if !ok {
-		return uint32(l) | lutBad, 0
+// entry is a complete lookahead entry.
+func entry(n, r int, eob bool, v int32) uint32 {
+	if eob {
+		r = eobStep
 	}
-	e := uint32(l) | uint32(r)<<lutRunS | uint32(s)<<lutSizeS
+	return uint32(n) | lutDone | uint32(r)<<lutStepS | uint32(v)<<lutValS
+}
+
+// skipEntry is a skip entry.
+func skipEntry(n, r int, eob bool) uint16 {
+	if eob {
+		return uint16(n) | 64<<8
+	}
+	return uint16(n) | uint16(r+1)<<8
+}
+
+// complete returns the complete entry for the symbol at the top of acc,
+// whose lookahead entry e is incomplete, or 0 for an invalid code.
+func (t *huffTable) complete(e uint32, acc uint64) uint32 {
+	var l, r, s int
+	eob := false
 	switch {
-	case step == 64:
-		e |= lutEOB
-	case step == 16 && s == 0:
-		e |= lutZRL
+	case e&lutBad != 0:
+		return 0
+	case e != 0:
+		l, r, s = int(e&lutLen), int(e>>lutStepS)&0xFF, int(e>>lutSizeS)&15
+	default:
+		sym, sl := t.slowSymbol(acc)
+		var ok bool
+		if r, s, eob, ok = symbolInfo(sym, t.ac); sl == 0 || !ok {
+			return 0
+		}
+		l = sl
 	}
-	return e, uint16(l+s) | uint16(step)<<8
-}
-
-// withValue completes entry e for the lookahead index whose low shift bits
-// (those after the code) are rest: when the magnitude bits fit in them, the
-// entry gets the value and the combined length.
-func withValue(e uint32, rest, shift int) uint32 {
-	if e&(lutBad|lutEOB|lutZRL) != 0 {
-		return e
-	}
-	s := int(e>>lutSizeS) & 15
-	if s > shift {
-		return e
-	}
-	v := extend(int32(rest>>(shift-s))&(1<<s-1), s)
-	return e&^lutLen | uint32(int(e&lutLen)+s) | lutValue | uint32(v)<<lutValS
+	v := extend(int32(acc<<uint(l)>>(64-s)), s) // x>>64 is 0 in Go
+	return entry(l+s, r, eob, v)
 }
 
 // extend turns s magnitude bits v into the coefficient value they code.
@@ -181,10 +221,9 @@ func refill(buf []byte, b bitState) bitState {
 func (b bitState) consumed() int { return b.pos*8 - b.n }
 
 // destuff copies the entropy-coded data starting at data[pos] into d.buf
-// without stuffing, up to the first marker that is not RSTn, and records
-// where each restart interval starts. It returns the position of that marker
-// (len(data) if there is none).
-func (d *LumaDecoder) destuff(data []byte, pos int) int {
+// without stuffing, up to the first marker that is not RSTn or the end of the
+// data, and records where each restart interval starts.
+func (d *LumaDecoder) destuff(data []byte, pos int) error {
 	need := len(data) - pos + scanPad
 	if cap(d.buf) < need {
 		d.buf = make([]byte, need+need/4)
@@ -193,22 +232,14 @@ func (d *LumaDecoder) destuff(data []byte, pos int) int {
 	d.rst = d.rst[:0]
 	o := 0
 	for pos < len(data) {
-		if pos+8 <= len(data) {
-			w := binary.LittleEndian.Uint64(data[pos:])
-			if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 { // no 0xFF byte
-				binary.LittleEndian.PutUint64(buf[o:], w)
-				o += 8
-				pos += 8
-				continue
-			}
+		i := bytes.IndexByte(data[pos:], 0xFF)
+		if i < 0 {
+			o += copy(buf[o:], data[pos:])
+			pos = len(data)
+			break
 		}
-		c := data[pos]
-		pos++
-		if c != 0xFF {
-			buf[o] = c
-			o++
-			continue
-		}
+		o += copy(buf[o:], data[pos:pos+i])
+		pos += i + 1
 		for pos < len(data) && data[pos] == 0xFF { // fill bytes
 			pos++
 		}
@@ -221,66 +252,81 @@ func (d *LumaDecoder) destuff(data []byte, pos int) int {
 			o++
 			pos++
 		case m >= mRST0 && m <= mRST0+7:
-			d.rst = append(d.rst, uint32(o)<<3|uint32(m-mRST0))
+			if want := len(d.rst) & 7; int(m-mRST0) != want {
+				return corrupt(fmt.Sprintf("RST%d marker where RST%d belongs", m-mRST0, want))
+			}
+			d.rst = append(d.rst, o)
 			pos++
-		default:
-			pos -= 1 // back to the 0xFF of the marker
-			d.scanLen = o
-			clear(buf[o : o+scanPad])
-			return pos
+		default: // the end of the scan
+			pos = len(data)
 		}
 	}
 	d.scanLen = o
 	clear(buf[o : o+scanPad])
-	return len(data)
+	return nil
 }
 
 // skipBlock reads past one block whose values are not needed.
 func (d *LumaDecoder) skipBlock(dc, ac *huffTable, b bitState) (bitState, bool) {
-	buf := d.buf
 	if b.n < needBits {
-		b = refill(buf, b)
+		b = refill(d.buf, b)
 	}
 	e := dc.skip[b.acc>>(64-lutBits)]
 	if e == 0 {
-		if dc.lut[b.acc>>(64-lutBits)] != 0 {
+		c := dc.complete(dc.lut[b.acc>>(64-lutBits)], b.acc)
+		if c == 0 {
 			return b, false
 		}
-		sym, l := dc.slowSymbol(b.acc)
-		if l == 0 || sym > 11 {
-			return b, false
-		}
-		e = uint16(l + int(sym))
+		e = uint16(c & lutLen)
 	}
 	b.acc <<= e & 63
 	b.n -= int(e & 63)
 	return d.skipAC(ac, b)
 }
 
-// skipAC reads past the AC coefficients of one block.
+// skipAC reads past the AC coefficients of one block, two codes per refill.
 func (d *LumaDecoder) skipAC(t *huffTable, b bitState) (bitState, bool) {
 	buf := d.buf
+	acc, n, pos := b.acc, b.n, b.pos
 	for k := 1; k < 64; {
-		if b.n < needBits {
-			b = refill(buf, b)
+		if n < 2*needBits {
+			w := binary.BigEndian.Uint64(buf[pos:])
+			acc |= w >> (uint(n) & 63)
+			pos += (63 - n) >> 3
+			n |= 56
 		}
-		e := t.skip[b.acc>>(64-lutBits)]
+		e := t.skip[acc>>(64-lutBits)]
 		if e == 0 {
-			if t.lut[b.acc>>(64-lutBits)] != 0 { // a short code with a bad symbol
-				return b, false
+			if e = t.slowSkip(acc); e == 0 {
+				return bitState{acc, n, pos}, false
 			}
-			sym, l := t.slowSymbol(b.acc)
-			_, s, step, ok := symbolInfo(sym, true)
-			if l == 0 || !ok {
-				return b, false
-			}
-			e = uint16(l+s) | uint16(step)<<8
 		}
-		b.acc <<= e & 63
-		b.n -= int(e & 63)
+		acc <<= e & 63
+		n -= int(e & 63)
+		if k += int(e >> 8); k >= 64 {
+			break
+		}
+		e = t.skip[acc>>(64-lutBits)]
+		if e == 0 {
+			if e = t.slowSkip(acc); e == 0 {
+				return bitState{acc, n, pos}, false
+			}
+		}
+		acc <<= e & 63
+		n -= int(e & 63)
 		k += int(e >> 8)
 	}
-	return b, true
+	return bitState{acc, n, pos}, true
+}
+
+// slowSkip returns the skip entry for the code at the top of acc that the
+// skip table does not resolve, or 0 for an invalid code.
+func (t *huffTable) slowSkip(acc uint64) uint16 {
+	c := t.complete(t.lut[acc>>(64-lutBits)], acc)
+	if c == 0 {
+		return 0
+	}
+	return skipEntry(int(c&lutLen), int(c>>lutStepS)&0xFF, c>>lutStepS&0xFF == eobStep)
 }
 
 // decodeDC reads a DC difference.
@@ -289,29 +335,14 @@ func (d *LumaDecoder) decodeDC(t *huffTable, b bitState) (int32, bitState, bool)
 		b = refill(d.buf, b)
 	}
 	e := t.lut[b.acc>>(64-lutBits)]
-	if e&lutValue != 0 {
-		b.acc <<= e & 63
-		b.n -= int(e & 63)
-		return int32(e) >> lutValS, b, true
-	}
-	var s, l int
-	switch {
-	case e&lutBad != 0:
-		return 0, b, false
-	case e != 0:
-		s, l = int(e>>lutSizeS)&15, int(e&lutLen)
-	default:
-		var sym uint8
-		if sym, l = t.slowSymbol(b.acc); l == 0 || sym > 11 {
+	if e&lutDone == 0 {
+		if e = t.complete(e, b.acc); e == 0 {
 			return 0, b, false
 		}
-		s = int(sym)
 	}
-	b.acc <<= uint(l)
-	v := extend(int32(b.acc>>(64-s)), s) // acc>>64 is 0 in Go
-	b.acc <<= uint(s)
-	b.n -= l + s
-	return v, b, true
+	b.acc <<= e & 63
+	b.n -= int(e & 63)
+	return int32(e) >> lutValS, b, true
 }
 
 // decodeAC decodes the AC coefficients of one block into d.blk (natural
@@ -319,63 +350,41 @@ func (d *LumaDecoder) decodeDC(t *huffTable, b bitState) (int32, bitState, bool)
 // 1 + the zigzag index of the last coefficient (1 for a block with DC only),
 // or 0 for invalid data.
 func (d *LumaDecoder) decodeAC(t *huffTable, q *[64]int32, b bitState) (int, bitState) {
-	buf := d.buf
 	blk := &d.blk
 	k := 1
 	for k < 64 {
-		if b.n < needBits {
-			b = refill(buf, b)
+		if b.n < 2*needBits { // two codes per refill: a branch that predicts well
+			b = refill(d.buf, b)
 		}
 		e := t.lut[b.acc>>(64-lutBits)]
-		if e&lutValue != 0 {
-			b.acc <<= e & 63
-			b.n -= int(e & 63)
-			k += int(e>>lutRunS) & 15
-			blk[zigzag[k&63]&63] = int32(e) >> lutValS * q[k&63]
-			k++
-			continue
-		}
-		var r, s, l int
-		switch {
-		case e&lutEOB != 0:
-			b.acc <<= e & 63
-			b.n -= int(e & 63)
-			return k, b
-		case e&lutZRL != 0:
-			b.acc <<= e & 63
-			b.n -= int(e & 63)
-			k += 16
-			continue
-		case e&lutBad != 0:
-			return 0, b
-		case e != 0:
-			r, s, l = int(e>>lutRunS)&15, int(e>>lutSizeS)&15, int(e&lutLen)
-		default:
-			sym, sl := t.slowSymbol(b.acc)
-			rr, ss, step, ok := symbolInfo(sym, true)
-			if sl == 0 || !ok {
+		if e&lutDone == 0 {
+			if e = t.complete(e, b.acc); e == 0 {
 				return 0, b
 			}
-			if ss == 0 {
-				b.acc <<= uint(sl)
-				b.n -= sl
-				if step == 64 {
-					return k, b
-				}
-				k += 16
-				continue
-			}
-			r, s, l = rr, ss, sl
 		}
-		b.acc <<= uint(l)
-		v := extend(int32(b.acc>>(64-s)), s)
-		b.acc <<= uint(s)
-		b.n -= l + s
-		k += r
-		blk[zigzag[k&63]&63] = v * q[k&63]
+		b.acc <<= e & 63
+		b.n -= int(e & 63)
+		k += int(e>>lutStepS) & 0xFF
+		blk[zigzag[k&63]&63] = int32(e) >> lutValS * q[k&63]
+		if k++; k >= 64 {
+			break
+		}
+		e = t.lut[b.acc>>(64-lutBits)]
+		if e&lutDone == 0 {
+			if e = t.complete(e, b.acc); e == 0 {
+				return 0, b
+			}
+		}
+		b.acc <<= e & 63
+		b.n -= int(e & 63)
+		k += int(e>>lutStepS) & 0xFF
+		blk[zigzag[k&63]&63] = int32(e) >> lutValS * q[k&63]
 		k++
 	}
-	if k > 64 {
+	switch {
+	case k > eobStep:
+		return k - eobStep - 1, b
+	case k > 64: // a run past the end of the block
 		return 0, b
 	}
 	return k, b

@@ -67,6 +67,18 @@ func clamp8(v int) uint8 {
 	return uint8(v)
 }
 
+// zzExtent[k&63]&15 is how many leading columns (horizontal frequencies)
+// of a block whose last coefficient is at zigzag index k−1 can be nonzero,
+// zzExtent[k&63]>>4 how many leading rows (k = 64 is entry 0: all of them).
+var zzExtent = func() (e [64]uint8) {
+	cols, rows := uint8(0), uint8(0)
+	for k := 1; k <= 64; k++ {
+		cols, rows = max(cols, zigzag[k-1]&7+1), max(rows, zigzag[k-1]>>3+1)
+		e[k&63] = rows<<4 | cols
+	}
+	return e
+}()
+
 // dcPixel is the mean pixel of a block whose dequantised DC coefficient is dc.
 func dcPixel(dc int32) uint8 { return clamp8(int(dc+4)>>3 + 128) }
 
@@ -97,9 +109,9 @@ func (d *LumaDecoder) lumaBlock(s *scanComp, x0, y0, scale int, dst *Frame, b bi
 	case k == 1:
 		fillBlock(dcPixel(d.blk[0]), dst.Pix[y0/scale*dst.Stride+x0/scale:], dst.Stride, 8/scale)
 	case scale == 1:
-		idct8(&d.blk, dst.Pix[y0*dst.Stride+x0:], dst.Stride)
+		idct8(&d.blk, k, dst.Pix[y0*dst.Stride+x0:], dst.Stride)
 	case scale == 2:
-		idct4(&d.blk, dst.Pix[y0/2*dst.Stride+x0/2:], dst.Stride)
+		idct4(&d.blk, k, dst.Pix[y0/2*dst.Stride+x0/2:], dst.Stride)
 	default:
 		idct2(&d.blk, dst.Pix[y0/4*dst.Stride+x0/4:], dst.Stride)
 	}
@@ -117,7 +129,7 @@ func (d *LumaDecoder) edgeBlock(k, x0, y0, scale int, dst *Frame) {
 	if k == 1 {
 		fillBlock(dcPixel(d.blk[0]), d.tmp[:], 8, 8)
 	} else {
-		idct8(&d.blk, d.tmp[:], 8)
+		idct8(&d.blk, k, d.tmp[:], 8)
 	}
 	w, h := min(8, d.width-x0), min(8, d.height-y0)
 	for oy := 0; oy*scale < h; oy++ {
@@ -145,31 +157,27 @@ func fillBlock(v uint8, out []byte, stride, n int) {
 	}
 }
 
-// idct8 is the full accurate integer IDCT (8×8 pixels out, rows stride apart).
-func idct8(blk *[64]int32, out []byte, stride int) {
+// idct8 is the full accurate integer IDCT (8×8 pixels out, rows stride
+// apart) of a block whose last coefficient is at zigzag index k−1.
+func idct8(blk *[64]int32, k int, out []byte, stride int) {
+	const sh1, rnd1 = fixBits - pass1Bits, 1 << (fixBits - pass1Bits - 1)
 	var ws [64]int
-	// Columns: one vertical 8-point transform per horizontal frequency.
-	for u := range 8 {
-		c := blk[u:]
-		if c[8]|c[16]|c[24]|c[32]|c[40]|c[48]|c[56] == 0 {
-			dc := int(c[0]) << pass1Bits
-			for v := range 8 {
-				ws[v*8+u] = dc
-			}
-			continue
-		}
+	cols := int(zzExtent[k&63] & 15)
+	// Columns: one vertical 8-point transform per horizontal frequency; the
+	// columns from cols on are zero and stay so.
+	for u := range min(cols, 8) {
 		// Even part.
-		z2, z3 := int(c[16]), int(c[48])
+		z2, z3 := int(blk[16+u]), int(blk[48+u])
 		z1 := (z2 + z3) * fix0541
 		t2 := z1 - z3*fix1847
 		t3 := z1 + z2*fix0765
-		z2, z3 = int(c[0]), int(c[32])
-		t0 := (z2 + z3) << fixBits
-		t1 := (z2 - z3) << fixBits
+		z2, z3 = int(blk[u]), int(blk[32+u])
+		t0 := (z2+z3)<<fixBits + rnd1
+		t1 := (z2-z3)<<fixBits + rnd1
 		t10, t13 := t0+t3, t0-t3
 		t11, t12 := t1+t2, t1-t2
 		// Odd part.
-		o0, o1, o2, o3 := int(c[56]), int(c[40]), int(c[24]), int(c[8])
+		o0, o1, o2, o3 := int(blk[56+u]), int(blk[40+u]), int(blk[24+u]), int(blk[8+u])
 		z1, z2, z3, z4 := o0+o3, o1+o2, o0+o2, o1+o3
 		z5 := (z3 + z4) * fix1175
 		o0 *= fix0298
@@ -184,15 +192,10 @@ func idct8(blk *[64]int32, out []byte, stride int) {
 		o1 += z2 + z4
 		o2 += z2 + z3
 		o3 += z1 + z4
-		const sh, rnd = fixBits - pass1Bits, 1 << (fixBits - pass1Bits - 1)
-		ws[u] = (t10 + o3 + rnd) >> sh
-		ws[56+u] = (t10 - o3 + rnd) >> sh
-		ws[8+u] = (t11 + o2 + rnd) >> sh
-		ws[48+u] = (t11 - o2 + rnd) >> sh
-		ws[16+u] = (t12 + o1 + rnd) >> sh
-		ws[40+u] = (t12 - o1 + rnd) >> sh
-		ws[24+u] = (t13 + o0 + rnd) >> sh
-		ws[32+u] = (t13 - o0 + rnd) >> sh
+		ws[u], ws[56+u] = (t10+o3)>>sh1, (t10-o3)>>sh1
+		ws[8+u], ws[48+u] = (t11+o2)>>sh1, (t11-o2)>>sh1
+		ws[16+u], ws[40+u] = (t12+o1)>>sh1, (t12-o1)>>sh1
+		ws[24+u], ws[32+u] = (t13+o0)>>sh1, (t13-o0)>>sh1
 	}
 	// Rows: horizontal transforms, descaled with +128 and rounding.
 	const sh = fixBits + pass1Bits + 3
@@ -200,34 +203,37 @@ func idct8(blk *[64]int32, out []byte, stride int) {
 	for y := range 8 {
 		r := (*[8]int)(ws[y*8:])
 		dst := out[y*stride : y*stride+8]
-		if r[1]|r[2]|r[3]|r[4]|r[5]|r[6]|r[7] == 0 {
+		var t10, t11, t12, t13, o0, o1, o2, o3 int
+		switch {
+		case cols == 1: // constant rows
 			v := uint64(clamp8((r[0]<<fixBits + bias) >> sh))
 			binary.LittleEndian.PutUint64(dst, v*0x0101010101010101)
 			continue
+		default:
+			z2, z3 := r[2], r[6]
+			z1 := (z2 + z3) * fix0541
+			t2 := z1 - z3*fix1847
+			t3 := z1 + z2*fix0765
+			t0 := (r[0]+r[4])<<fixBits + bias
+			t1 := (r[0]-r[4])<<fixBits + bias
+			t10, t13 = t0+t3, t0-t3
+			t11, t12 = t1+t2, t1-t2
+			o0, o1, o2, o3 = r[7], r[5], r[3], r[1]
+			z1, z2, z3, z4 := o0+o3, o1+o2, o0+o2, o1+o3
+			z5 := (z3 + z4) * fix1175
+			o0 *= fix0298
+			o1 *= fix2053
+			o2 *= fix3072
+			o3 *= fix1501
+			z1 *= -fix0899
+			z2 *= -fix2562
+			z3 = z3*-fix1961 + z5
+			z4 = z4*-fix0390 + z5
+			o0 += z1 + z3
+			o1 += z2 + z4
+			o2 += z2 + z3
+			o3 += z1 + z4
 		}
-		z2, z3 := r[2], r[6]
-		z1 := (z2 + z3) * fix0541
-		t2 := z1 - z3*fix1847
-		t3 := z1 + z2*fix0765
-		t0 := (r[0]+r[4])<<fixBits + bias
-		t1 := (r[0]-r[4])<<fixBits + bias
-		t10, t13 := t0+t3, t0-t3
-		t11, t12 := t1+t2, t1-t2
-		o0, o1, o2, o3 := r[7], r[5], r[3], r[1]
-		z1, z2, z3, z4 := o0+o3, o1+o2, o0+o2, o1+o3
-		z5 := (z3 + z4) * fix1175
-		o0 *= fix0298
-		o1 *= fix2053
-		o2 *= fix3072
-		o3 *= fix1501
-		z1 *= -fix0899
-		z2 *= -fix2562
-		z3 = z3*-fix1961 + z5
-		z4 = z4*-fix0390 + z5
-		o0 += z1 + z3
-		o1 += z2 + z4
-		o2 += z2 + z3
-		o3 += z1 + z4
 		v := uint64(clamp8((t10+o3)>>sh)) |
 			uint64(clamp8((t11+o2)>>sh))<<8 |
 			uint64(clamp8((t12+o1)>>sh))<<16 |
@@ -240,18 +246,18 @@ func idct8(blk *[64]int32, out []byte, stride int) {
 	}
 }
 
-// idct4 writes the 2×2 box means of the block's pixels (4×4 out).
-func idct4(blk *[64]int32, out []byte, stride int) {
+// idct4 writes the 2×2 box means of the pixels of a block whose last
+// coefficient is at zigzag index k−1 (4×4 out).
+func idct4(blk *[64]int32, k int, out []byte, stride int) {
 	var ws [32]int // 4 rows × 8 horizontal frequencies
-	for u := range 8 {
+	for u := range min(int(zzExtent[k&63]&15), 8) {
 		if u == 4 {
 			continue // F_4 does not reach a 2-pixel mean along the rows
 		}
-		c := blk[u:]
-		// c[32] (vertical frequency 4) drops out likewise.
-		ea := int(c[0]) * a0
-		eb := int(c[16])*h2 - int(c[48])*h6
-		f1, f3, f5, f7 := int(c[8]), int(c[24]), int(c[40]), int(c[56])
+		// blk[32+u] (vertical frequency 4) drops out likewise.
+		ea := int(blk[u]) * a0
+		eb := int(blk[16+u])*h2 - int(blk[48+u])*h6
+		f1, f3, f5, f7 := int(blk[8+u]), int(blk[24+u]), int(blk[40+u]), int(blk[56+u])
 		o0 := f1*h11 + f3*h33 - f5*h35 - f7*h17
 		o1 := f1*h31 - f3*h13 + f5*h15 - f7*h37
 		e0, e1 := ea+eb, ea-eb

@@ -41,6 +41,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	benchtime := fs.Duration("benchtime", 500*time.Millisecond, "time per run")
 	resList := fs.String("res", "", "resolutions, e.g. 320x240,640x480 (default: all)")
 	kernels := fs.String("kernels", "", "kernels to measure (default: all this CPU runs)")
+	jpegToo := fs.Bool("jpeg", true, "also measure the luma JPEG decoder against image/jpeg (on an embedded PETS frame)")
 	parse := fs.String("parse", "", "format this `go test -bench` output file instead of measuring (- for stdin)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -108,6 +109,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 		add("ReadCeiling/res="+res.String(), func(b *testing.B) { benchmarks.ReadCeiling(b, res.W, res.H) })
 		for _, k := range impls {
 			add("Diff/impl="+k.Name()+"/res="+res.String(), func(b *testing.B) { benchmarks.Diff(b, k, res.W, res.H) })
+		}
+	}
+	if *jpegToo {
+		frames, err := benchmarks.JPEGFrames(benchmarks.PETSFrame)
+		if err != nil {
+			return err
+		}
+		for _, f := range frames {
+			add("StdJPEG/res="+f.Res.String(), func(b *testing.B) { benchmarks.StdJPEG(b, f.Data) })
+			for _, sc := range benchmarks.JPEGScales {
+				add(fmt.Sprintf("LumaJPEG/scale=%d/res=%s", sc, f.Res), func(b *testing.B) { benchmarks.LumaJPEG(b, f.Data, sc) })
+			}
 		}
 	}
 	fmt.Fprintln(stderr)
