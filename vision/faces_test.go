@@ -45,10 +45,10 @@ func TestFacesOnRealPhotos(t *testing.T) {
 	}
 	// Each photo holds one face; its centre must lie in the box found.
 	cases := map[string][2]int{
-		"pigo_sample.jpg":          {154, 202},
-		"obama.jpg":                {490, 235},
-		"gocv_face_webcam.jpg":     {348, 262},
-		"gocv_ipc_doorway.jpg":     {728, 412},
+		"pigo_sample.jpg":      {154, 202},
+		"obama.jpg":            {490, 235},
+		"gocv_face_webcam.jpg": {348, 262},
+		"gocv_ipc_doorway.jpg": {728, 412},
 	}
 	for name, c := range cases {
 		faces := d.Detect(lumaOf(t, filepath.Join("../testdata/faces", name)), Rect{})
