@@ -10,7 +10,7 @@ BENCH_RE  := ^(BenchmarkDiff|BenchmarkReadCeiling|BenchmarkLumaJPEG|BenchmarkStd
 BENCH_OUT := benchmarks/results/amd64-latest.txt
 FUZZTIME  ?= 15s
 
-.PHONY: run build cross test test-unit test-arm64 test-purego fuzz vet bench bench-arm64 fmt lint tools-arm64 clean
+.PHONY: run build cross test test-unit test-arm64 test-purego fuzz vet bench bench-arm64 fmt lint tools tools-arm64 clean
 
 ## run: the edge on its embedded defaults (synthetic scene), per-second motion figures
 run:
@@ -32,19 +32,23 @@ cross:
 ## test: everything CI runs: format, vet (amd64, arm64, purego), unit tests, arm64 under qemu, purego, fuzz
 test: lint test-unit test-arm64 test-purego fuzz cross bench-arm64
 
-test-unit:
+test-unit: tools
 	$(GO) test -count=1 ./...
+
+## tools: the servers the tests start, installed when missing: versitygw (S3) into $(go env GOPATH)/bin
+tools:
+	GO=$(GO) scripts/versitygw.sh install
 
 tools-arm64:
 	scripts/ensure-apt.sh $(QEMU) qemu-user-static $(ARM64_CC) gcc-aarch64-linux-gnu
 
 ## test-arm64: the arm64 build (NEON kernels) under qemu-user
-test-arm64: tools-arm64
+test-arm64: tools-arm64 tools
 	GOARCH=arm64 $(GO) test -count=1 -exec $(QEMU) -skip '^TestCrashRecovery$$' ./vision/... ./domain/... ./app/... ./adapters/... ./benchmarks/...
 	GOARCH=arm64 $(GO) test -count=1 -tags purego -exec $(QEMU) ./vision/...
 
 ## test-purego: no assembly at all
-test-purego:
+test-purego: tools
 	$(GO) test -count=1 -tags purego ./...
 
 ## fuzz: every kernel against the reference on fuzzer-made frames; the JPEG decoder on hostile input. (Under qemu-user the

@@ -15,17 +15,25 @@ import (
 	"vigil/ports"
 )
 
-// EventStore is an in-memory ports.EventStore.
+// EventStore is an in-memory ports.EventStore, and the twin of the bbolt
+// store's other roles: ports.Outbox for its upload queue and
+// ports.SnapshotReader for its files.
 type EventStore struct {
 	mu     sync.Mutex
 	events map[domain.EventID]domain.Event
 	files  map[string][]byte // by snapshot name
-	outbox []string          // snapshot names waiting for upload, in order
+	outbox []domain.Upload   // snapshots waiting for upload, first queued first
 	// Fail, when set, is returned by every call (to test failure paths).
 	Fail error
+	// Now stamps the outbox entries (default time.Now).
+	Now func() time.Time
 }
 
-var _ ports.EventStore = (*EventStore)(nil)
+var (
+	_ ports.EventStore     = (*EventStore)(nil)
+	_ ports.Outbox         = (*EventStore)(nil)
+	_ ports.SnapshotReader = (*EventStore)(nil)
+)
 
 // NewEventStore returns an empty store.
 func NewEventStore() *EventStore {
@@ -90,7 +98,11 @@ func (s *EventStore) AddSnapshot(ctx context.Context, ev *domain.Event, snap dom
 	}
 	snap.Bytes, snap.Uploaded = len(jpeg), time.Time{}
 	s.files[snap.Name] = slices.Clone(jpeg)
-	s.outbox = append(s.outbox, snap.Name)
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	s.outbox = append(s.outbox, domain.Upload{Name: snap.Name, Event: ev.ID, Bytes: len(jpeg), Queued: now()})
 	ev.Snapshots = append(ev.Snapshots, snap)
 	stored := s.events[ev.ID]
 	if stored.ID == "" {
@@ -136,11 +148,16 @@ func (s *EventStore) File(name string) ([]byte, bool) {
 	return b, ok
 }
 
-// Outbox returns the names queued for upload.
+// Outbox returns the names queued for upload, due or not, first queued
+// first.
 func (s *EventStore) Outbox() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.outbox)
+	names := make([]string, len(s.outbox))
+	for i, u := range s.outbox {
+		names[i] = u.Name
+	}
+	return names
 }
 
 // Alerter is an in-memory ports.Alerter that records the events it saw.

@@ -1,6 +1,7 @@
 // Package storetest is the contract every ports.EventStore keeps: one suite
 // of cases, run against each implementation (adapters/inmem,
-// adapters/bbolt) from that implementation's tests.
+// adapters/bbolt) from that implementation's tests. A store that is also
+// the upload queue (ports.Outbox) is held to the outbox cases too.
 package storetest
 
 import (
@@ -53,6 +54,10 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		{"CancelledContextStoresNothing", cancelledContextStoresNothing},
 		{"ConcurrentEvents", concurrentEvents},
 		{"SurvivesReopen", survivesReopen},
+		{"OutboxPendingInOrder", outboxPendingInOrder},
+		{"OutboxFailedDelays", outboxFailedDelays},
+		{"OutboxUploadedMarks", outboxUploadedMarks},
+		{"OutboxSurvivesReopen", outboxSurvivesReopen},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })

@@ -2,21 +2,29 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"vigil/adapters/bbolt"
+	"vigil/adapters/cloudapi"
 	"vigil/adapters/configfile"
 	"vigil/adapters/disk"
 	"vigil/adapters/gpiod"
+	"vigil/adapters/s3"
 	"vigil/adapters/webhook"
 	"vigil/app/edge"
 	"vigil/domain"
+	"vigil/ports"
 	"vigil/vision"
 )
 
@@ -100,7 +108,15 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	rec := edge.NewRecorder(store, alerts, edge.RecorderConfig{Faces: faces}, log)
+	up, err := uploader(s.Cloud, cfg.dataDir, store, log)
+	if err != nil {
+		return err
+	}
+	var recStore ports.EventStore = store
+	if up != nil {
+		recStore = edge.WakeOnSnapshot(store, up) // new snapshots go out at once
+	}
+	rec := edge.NewRecorder(recStore, alerts, edge.RecorderConfig{Faces: faces}, log)
 
 	src, closeSrc, err := openSource(cfg)
 	if err != nil {
@@ -140,7 +156,61 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	g.Go(func() error {
 		return edge.NewRetention(store, s.Retention.QuotaBytes, s.Retention.MinFreeBytes, 0, log).Run(gctx)
 	})
+	if up != nil {
+		g.Go(func() error { return up.Run(gctx) }) // returns nil: its failures never stop capture
+	}
 	return g.Wait()
+}
+
+// secretFile is the device secret from enrollment, in the data directory.
+const secretFile = "device.secret"
+
+// uploader builds the outbox's uploader when the cloud is configured: its
+// URL and device ID in the settings and the device secret in
+// DATA/device.secret. Otherwise it logs once why not and returns nil (the
+// snapshots stay queued until it is). The secret is never logged.
+func uploader(c edge.CloudSettings, dataDir string, store *bbolt.Store, log *slog.Logger) (*edge.Uploader, error) {
+	if c.URL == "" {
+		log.Info("cloud not configured: snapshots stay on this device (set cloud.url and enroll to upload them)")
+		return nil, nil
+	}
+	secret, err := readSecret(filepath.Join(dataDir, secretFile), log)
+	switch {
+	case err != nil:
+		return nil, err
+	case secret == "" || c.DeviceID == "":
+		log.Info("cloud not configured: the device is not enrolled (no device ID or no "+secretFile+")", "cloud", c.URL)
+		return nil, nil
+	}
+	client := &cloudapi.Client{BaseURL: c.URL, DeviceID: c.DeviceID, Secret: secret, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	log.Info("uploads on", "cloud", c.URL, "device", c.DeviceID)
+	return edge.NewUploader(store, store.Files(), client, s3.NewPutter(nil), edge.UploaderConfig{}, log), nil
+}
+
+// readSecret reads the device secret file: "" when there is none. A file
+// others may read is made private (0600) with a warning.
+func readSecret(path string, log *slog.Logger) (string, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("device secret: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", domain.E("device secret", domain.Invalid, fmt.Errorf("%s is not a regular file", path))
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the device secret was readable by others: made private (0600)", "file", path, "mode", fi.Mode().Perm().String())
+		if err := os.Chmod(path, 0o600); err != nil {
+			return "", fmt.Errorf("device secret: %w", err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("device secret: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
