@@ -179,40 +179,44 @@ func (d *Differ) run(res *DiffResult, kernel func(y int, idx []int32) uint64) {
 }
 
 // flush adds the column counters to the cells of grid row gy, widens the
-// bounding box in x and clears the counters.
+// bounding box in x and clears the counters. Motion is usually local, so it
+// first finds the first and last changed column (skipping zero words from
+// both ends) and sums only the cells between them.
 func (d *Differ) flush(res *DiffResult, gy int) {
-	cells := res.Cells[gy*d.grid.Cols : (gy+1)*d.grid.Cols]
-	first, last := -1, -1
-	for gx := range cells {
-		c := d.acc[d.cellX[gx]:d.cellX[gx+1]]
-		s := sumBytes(c)
-		if s == 0 {
-			continue
-		}
-		cells[gx] += int32(s)
-		res.Changed += s
-		if first < 0 {
-			first = gx
-		}
-		last = gx
+	acc := d.acc
+	x0, x1 := 0, len(acc)
+	for x0+8 <= x1 && binary.LittleEndian.Uint64(acc[x0:]) == 0 {
+		x0 += 8
 	}
-	if first < 0 {
-		return
-	}
-	x0 := int(d.cellX[first])
-	for d.acc[x0] == 0 {
+	for x0 < x1 && acc[x0] == 0 {
 		x0++
 	}
-	x1 := int(d.cellX[last+1])
-	for d.acc[x1-1] == 0 {
+	if x0 == x1 {
+		return
+	}
+	for x1-8 >= x0 && binary.LittleEndian.Uint64(acc[x1-8:]) == 0 {
+		x1 -= 8
+	}
+	for acc[x1-1] == 0 {
 		x1--
+	}
+	cells := res.Cells[gy*d.grid.Cols : (gy+1)*d.grid.Cols]
+	gx := 0
+	for int(d.cellX[gx+1]) <= x0 {
+		gx++
+	}
+	for ; gx < len(cells) && int(d.cellX[gx]) < x1; gx++ {
+		lo, hi := max(int(d.cellX[gx]), x0), min(int(d.cellX[gx+1]), x1)
+		s := sumBytes(acc[lo:hi])
+		cells[gx] += int32(s)
+		res.Changed += s
 	}
 	if res.BBox.X1 == 0 { // no column seen yet
 		res.BBox.X0, res.BBox.X1 = x0, x1
 	} else {
 		res.BBox.X0, res.BBox.X1 = min(res.BBox.X0, x0), max(res.BBox.X1, x1)
 	}
-	clear(d.acc[x0:x1])
+	clear(acc[x0:x1])
 }
 
 // sumBytes adds up bytes, eight at a time.
