@@ -70,15 +70,7 @@ func TestRunsOnAnMJPEGClip(t *testing.T) {
 	}
 	// The motion in the clip made an event, stored with its snapshots and
 	// queued for upload; the event was closed when the clip ended.
-	files, err := disk.Open(filepath.Join(dir, "snapshots"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := bbolt.Open(filepath.Join(dir, "vigil.db"), files, bbolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store, files := openStore(t, dir)
 	events, err := store.Events(context.Background(), "", 10, time.Time{})
 	if err != nil || len(events) == 0 {
 		t.Fatalf("events %v, %v: want the clip's", events, err)
@@ -138,4 +130,19 @@ func TestAnalyzePrintsOneObjectPerFrameAndASummary(t *testing.T) {
 	if err := run(context.Background(), []string{"analyze"}, env(nil), &out, &errb); exitCode(err) != 2 {
 		t.Errorf("analyze on the endless synthetic source without -frames: %v", err)
 	}
+}
+
+// openStore opens the daemon's store in dir (after the daemon stopped).
+func openStore(t *testing.T, dir string) (*bbolt.Store, *disk.Dir) {
+	t.Helper()
+	files, err := disk.Open(filepath.Join(dir, "snapshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := bbolt.Open(filepath.Join(dir, "vigil.db"), files, bbolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store, files
 }

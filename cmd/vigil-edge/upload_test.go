@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"vigil/adapters/bbolt"
-	"vigil/adapters/disk"
 	"vigil/app/edge"
 )
 
@@ -92,15 +90,7 @@ func TestDaemonUploadsWhenEnrolled(t *testing.T) {
 		t.Fatalf("device.secret left readable by others: %v, %v", fi.Mode(), err)
 	}
 
-	files, err := disk.Open(filepath.Join(dir, "snapshots"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := bbolt.Open(filepath.Join(dir, "vigil.db"), files, bbolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store, files := openStore(t, dir)
 	events, err := store.Events(context.Background(), "", 1000, time.Time{})
 	if err != nil {
 		t.Fatal(err)
