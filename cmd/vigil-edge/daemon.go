@@ -132,9 +132,17 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			}
 			queued, _ := store.OutboxLen(ctx)
 			used, _ := files.Usage()
-			fmt.Fprintf(stdout, "%s %s %5.1f fps  motion %3d  light %2d  max score %5.1f%%  %6.1f µs/frame  [%s %s]  disk %s  outbox %d\n",
+			cloud := "cloud off"
+			if up != nil {
+				st := up.Status()
+				cloud = fmt.Sprintf("uploaded %d", st.Uploaded)
+				if st.HeldUntil.After(sum.At) {
+					cloud += " (cloud unreachable: " + st.LastError + ")"
+				}
+			}
+			fmt.Fprintf(stdout, "%s %s %5.1f fps  motion %3d  light %2d  max score %5.1f%%  %6.1f µs/frame  [%s %s]  disk %s  outbox %d  %s\n",
 				sum.At.Format("15:04:05"), ev, sum.FPS, sum.MotionFrames, sum.LightFrames, sum.MaxScore, sum.AnalysisMicros,
-				sum.Kernel, sum.Analysis, megabytes(used), queued)
+				sum.Kernel, sum.Analysis, megabytes(used), queued, cloud)
 		},
 	}, log)
 	if err != nil {

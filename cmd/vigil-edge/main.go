@@ -77,12 +77,16 @@ const usage = `vigil-edge %s — watches a camera for motion.
 Usage:
   vigil-edge [run] [flags]        the daemon (the default command)
   vigil-edge analyze [flags]      process a clip as fast as possible, one JSON object per frame
+  vigil-edge enroll -cloud URL -license KEY [-name NAME]   take a seat at vigil-cloud (see -h)
   vigil-edge -list-kernels        the vision kernels this CPU can run (* = in use)
 
 Flags:
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "enroll" {
+		return enroll(ctx, args[1:], getenv, stdout, stderr)
+	}
 	command := "run"
 	if len(args) > 0 && (args[0] == "run" || args[0] == "analyze") {
 		command, args = args[0], args[1:]

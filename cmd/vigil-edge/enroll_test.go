@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"vigil/adapters/configfile"
+	"vigil/domain"
+)
+
+func TestEnrollKeepsTheSecretPrivate(t *testing.T) {
+	const secret = "s3cr3t-device-key-1234567890"
+	cloud := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			License string `json:"license_key"`
+			Name    string `json:"name"`
+		}
+		if r.URL.Path != "/api/v1/device/enroll" || json.NewDecoder(r.Body).Decode(&req) != nil || req.Name != "porch" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if req.License != "VGL-GOOD" {
+			w.WriteHeader(http.StatusPaymentRequired)
+			w.Write([]byte(`{"kind":"unlicensed","message":"no free seat"}`))
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(map[string]string{"device_id": "dev_1", "device_secret": secret, "account_id": "acct_1"})
+	}))
+	defer cloud.Close()
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	args := []string{"enroll", "-cloud", cloud.URL, "-license", "VGL-GOOD", "-name", "porch", "-data", dir}
+	if err := run(context.Background(), args, env(nil), &out, &errb); err != nil {
+		t.Fatalf("enroll: %v\n%s", err, errb.String())
+	}
+	if strings.Contains(out.String()+errb.String(), secret) {
+		t.Fatal("the device secret was printed")
+	}
+	fi, err := os.Stat(filepath.Join(dir, "device.secret"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("device.secret: %v %v", fi, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "device.secret")); strings.TrimSpace(string(b)) != secret {
+		t.Fatal("device.secret does not hold the secret")
+	}
+	s, err := configfile.Load(filepath.Join(dir, "config.json"))
+	if err != nil || s.Cloud.URL != cloud.URL || s.Cloud.DeviceID != "dev_1" {
+		t.Fatalf("settings after enroll: %+v %v", s.Cloud, err)
+	}
+	// A license without a free seat is a clear error, and changes nothing.
+	dir2 := t.TempDir()
+	err = run(context.Background(), []string{"enroll", "-cloud", cloud.URL, "-license", "VGL-FULL", "-name", "porch", "-data", dir2}, env(nil), &out, &errb)
+	if domain.KindOf(err) != domain.Unlicensed {
+		t.Fatalf("full license: %v (kind %v), want unlicensed", err, domain.KindOf(err))
+	}
+	if _, err := os.Stat(filepath.Join(dir2, "device.secret")); !os.IsNotExist(err) {
+		t.Fatal("a failed enrollment left a secret behind")
+	}
+	if err := run(context.Background(), []string{"enroll", "-data", dir2}, env(nil), &out, &errb); exitCode(err) != 2 {
+		t.Fatalf("enroll without flags: %v", err)
+	}
+}
