@@ -23,7 +23,7 @@ type Config struct {
 	// Cycle is how long one walk of the figure (present then absent) lasts
 	// in frames; the figure is visible in the first 40 % of it. Default 10 s.
 	Cycle int
-	// LightEvery puts a light switch (+35 levels for 3 s) every LightEvery
+	// LightEvery puts a light switch (+40 levels for 3 s) every LightEvery
 	// frames; 0 means every 25 s.
 	LightEvery int
 }
@@ -121,7 +121,7 @@ func (s *Scene) render(n int) {
 	w, h := s.cfg.Width, s.cfg.Height
 	light := 0
 	if s.LightOn(n) {
-		light = 35
+		light = 40
 	}
 	pix := s.frame.Pix
 	for i := 0; i < len(pix); i += 8 {

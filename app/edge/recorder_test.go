@@ -61,7 +61,7 @@ func runScene(t *testing.T, cfg synthetic.Config, frames int, mc MonitorConfig) 
 }
 
 func TestEventsFromTheSyntheticScene(t *testing.T) {
-	// The figure walks in frames 0-39 and 100-139; the light goes up by 35
+	// The figure walks in frames 0-39 and 100-139; the light goes up by 40
 	// levels at frame 150 and back down at 180.
 	store, alerter := runScene(t, synthetic.Config{Width: 640, Height: 480, FPS: 10, Seed: 2, Cycle: 100, LightEvery: 150}, 200, MonitorConfig{})
 	events := store.Events()
