@@ -43,6 +43,11 @@ type Differ struct {
 	impl  *Impl
 	acc   []byte  // one change counter per column, per band of rows
 	cellX []int32 // column boundaries of the grid, len Cols+1
+	// xs, idx: the mask's spans as the kernels get them, a long span split
+	// at its first 64-column boundary so the wide loads that follow are
+	// aligned (rows of frames with a stride that is a multiple of 64 start
+	// on such a boundary: NewFrame's large buffers are page-aligned).
+	xs, idx []int32
 	area  []int32 // watched pixels per cell
 }
 
@@ -82,6 +87,7 @@ func NewDiffer(w, h int, o DiffOptions) (*Differ, error) {
 	for i := range d.cellX {
 		d.cellX[i] = int32(i * w / o.Grid.Cols)
 	}
+	d.xs, d.idx = alignedSpans(o.Mask)
 	d.area = make([]int32, o.Grid.Cols*o.Grid.Rows)
 	for gy := 0; gy < o.Grid.Rows; gy++ {
 		for y := gy * h / o.Grid.Rows; y < (gy+1)*h/o.Grid.Rows; y++ {
@@ -96,6 +102,25 @@ func NewDiffer(w, h int, o DiffOptions) (*Differ, error) {
 		}
 	}
 	return d, nil
+}
+
+// alignedSpans splits every span longer than 256 pixels that does not
+// start on a multiple of 64 into a short head up to that boundary and the
+// rest.
+func alignedSpans(m *Mask) (xs, idx []int32) {
+	idx = make([]int32, 1, m.h+1)
+	for y := 0; y < m.h; y++ {
+		for i := m.idx[y]; i < m.idx[y+1]; i++ {
+			x0, x1 := m.xs[2*i], m.xs[2*i+1]
+			if b := (x0 + 63) &^ 63; b != x0 && x1-x0 > 256 {
+				xs = append(xs, x0, b)
+				x0 = b
+			}
+			xs = append(xs, x0, x1)
+		}
+		idx = append(idx, int32(len(xs)/2))
+	}
+	return xs, idx
 }
 
 // CellArea returns the watched pixels of each cell, row-major (a cell
@@ -115,7 +140,7 @@ func (d *Differ) Diff(prev, cur Frame, res *DiffResult) {
 	d.checkFrame("cur", cur)
 	d.run(res, func(y int, idx []int32) uint64 {
 		return d.impl.diff2(prev.Pix[y*prev.Stride:], cur.Pix[y*cur.Stride:], prev.Stride, cur.Stride,
-			d.mask.xs, idx, d.thr, d.acc)
+			d.xs, idx, d.thr, d.acc)
 	})
 }
 
@@ -128,7 +153,7 @@ func (d *Differ) Diff3(prev2, prev, cur Frame, res *DiffResult) {
 	d.checkFrame("cur", cur)
 	d.run(res, func(y int, idx []int32) uint64 {
 		return d.impl.diff3(prev2.Pix[y*prev2.Stride:], prev.Pix[y*prev.Stride:], cur.Pix[y*cur.Stride:],
-			prev2.Stride, prev.Stride, cur.Stride, d.mask.xs, idx, d.thr, d.acc)
+			prev2.Stride, prev.Stride, cur.Stride, d.xs, idx, d.thr, d.acc)
 	})
 }
 
@@ -159,7 +184,7 @@ func (d *Differ) run(res *DiffResult, kernel func(y int, idx []int32) uint64) {
 		dirty, pending := false, 0
 		for y := y0; y < y1; {
 			rows := min(maxKernelRows, y1-y)
-			if changed := kernel(y, d.mask.idx[y:y+rows+1]); changed != 0 {
+			if changed := kernel(y, d.idx[y:y+rows+1]); changed != 0 {
 				if minY < 0 {
 					minY = y + bits.TrailingZeros64(changed)
 				}
