@@ -48,7 +48,7 @@ type Differ struct {
 	// aligned (rows of frames with a stride that is a multiple of 64 start
 	// on such a boundary: NewFrame's large buffers are page-aligned).
 	xs, idx []int32
-	area  []int32 // watched pixels per cell
+	area    []int32 // watched pixels per cell
 }
 
 // maxKernelRows is how many rows one kernel call takes (its result is a
