@@ -1,0 +1,196 @@
+// Package validator is the cloud's gatekeeper: it decides whether an uploaded
+// file is a real, sane image and makes the clean copy that production keeps.
+package validator
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+
+	"vigil/domain"
+	"vigil/vision"
+)
+
+// Clean is what production keeps of an accepted image: a re-encoded JPEG
+// (no EXIF, comments or appended bytes survive) and a thumbnail.
+type Clean struct {
+	JPEG  []byte
+	Thumb []byte
+}
+
+const (
+	cleanQuality = 90
+	thumbQuality = 85
+	// ThumbWidth is the largest width of a thumbnail.
+	ThumbWidth = 320
+)
+
+var jpegMagic = []byte{0xFF, 0xD8, 0xFF}
+
+// otherImages are signatures of image formats Vigil does not accept; a file
+// starting with one is bad_format rather than not_an_image.
+var otherImages = [][]byte{
+	[]byte("GIF87a"), []byte("GIF89a"),
+	[]byte("BM"),                         // BMP
+	[]byte("II*\x00"), []byte("MM\x00*"), // TIFF
+	[]byte("RIFF"),                 // WebP (and other RIFF)
+	[]byte("\x00\x00\x00\x0cjP  "), // JPEG 2000
+	[]byte("\xff\x0a"),             // JPEG XL
+	[]byte("8BPS"),                 // Photoshop
+	[]byte("\x00\x00\x01\x00"),     // ICO
+}
+
+// Inspect applies the validator's rules to data, in order, and stops at the
+// first one broken:
+//
+//  1. size: not empty, at most MaxBytes (empty, too_large);
+//  2. signature: JPEG (FF D8 FF) or PNG; another image format is bad_format,
+//     anything else not_an_image;
+//  3. header: the declared size read without decoding pixels, within
+//     MaxPixels, MaxWidth and MaxHeight (corrupt, too_many_pixels);
+//  4. structure: the JPEG markers or PNG chunks walked end to end
+//     (corrupt, trailing_data, embedded_code; see checkJPEG and checkPNG);
+//  5. full decode within DecodeTimeout (corrupt, too_slow), then for a
+//     paletted PNG every index inside its palette (corrupt).
+//
+// The structure walk comes before the full decode: it costs no allocation
+// and keeps hostile bytes from the decoder. An accepted verdict carries the
+// faces found by fd (nil: no face detection) with boxes normalised to the
+// image size, and Clean holds the re-encoded image and its thumbnail; a
+// rejected one has a Reason and an empty Clean.
+//
+// A decode that overruns keeps running in its goroutine until it ends (the
+// standard decoders cannot be stopped); the header caps bound what it can
+// cost. When ctx ends first the verdict is too_slow with ctx's error in
+// Detail: a caller that cancels should check ctx.Err() before recording it.
+func Inspect(ctx context.Context, data []byte, limits domain.VerifyLimits, fd *vision.FaceDetector) (domain.ImageVerdict, Clean) {
+	limits = limits.WithDefaults()
+	var v domain.ImageVerdict
+	switch {
+	case len(data) == 0:
+		return v.Reject(domain.EmptyFile, "no bytes"), Clean{}
+	case int64(len(data)) > limits.MaxBytes:
+		return v.Reject(domain.TooLarge, fmt.Sprintf("%d bytes, the limit is %d", len(data), limits.MaxBytes)), Clean{}
+	}
+
+	var (
+		decodeConfig func([]byte) (image.Config, error)
+		decode       func([]byte) (image.Image, error)
+	)
+	switch {
+	case bytes.HasPrefix(data, jpegMagic):
+		v.Format = "jpeg"
+		decodeConfig = func(b []byte) (image.Config, error) { return jpeg.DecodeConfig(bytes.NewReader(b)) }
+		decode = func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }
+	case bytes.HasPrefix(data, pngSignature):
+		v.Format = "png"
+		decodeConfig = func(b []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(b)) }
+		decode = func(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) }
+	default:
+		for _, sig := range otherImages {
+			if bytes.HasPrefix(data, sig) {
+				return v.Reject(domain.BadFormat, fmt.Sprintf("signature %q: only JPEG and PNG are accepted", sig)), Clean{}
+			}
+		}
+		return v.Reject(domain.NotAnImage, fmt.Sprintf("no JPEG or PNG signature (starts % x)", data[:min(len(data), 8)])), Clean{}
+	}
+
+	cfg, err := decodeConfig(data)
+	if err != nil {
+		return v.Reject(domain.Corrupt, "header: "+err.Error()), Clean{}
+	}
+	v.Width, v.Height = cfg.Width, cfg.Height
+	switch {
+	case cfg.Width <= 0 || cfg.Height <= 0:
+		return v.Reject(domain.Corrupt, fmt.Sprintf("declared size %dx%d", cfg.Width, cfg.Height)), Clean{}
+	case cfg.Width > limits.MaxWidth || cfg.Height > limits.MaxHeight:
+		return v.Reject(domain.TooManyPixels, fmt.Sprintf("%dx%d exceeds %dx%d", cfg.Width, cfg.Height, limits.MaxWidth, limits.MaxHeight)), Clean{}
+	case int64(cfg.Width)*int64(cfg.Height) > int64(limits.MaxPixels):
+		return v.Reject(domain.TooManyPixels, fmt.Sprintf("%dx%d exceeds %d pixels", cfg.Width, cfg.Height, limits.MaxPixels)), Clean{}
+	}
+
+	var (
+		p          *problem
+		paletteLen int
+	)
+	if v.Format == "jpeg" {
+		p = checkJPEG(data)
+	} else {
+		paletteLen, p = checkPNG(data)
+	}
+	if p != nil {
+		return v.Reject(p.reason, p.detail), Clean{}
+	}
+
+	img, reason, detail := decodeWithin(ctx, limits, data, decode)
+	if reason != "" {
+		return v.Reject(reason, detail), Clean{}
+	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return v.Reject(domain.Corrupt, fmt.Sprintf("decoded %dx%d, declared %dx%d", b.Dx(), b.Dy(), cfg.Width, cfg.Height)), Clean{}
+	}
+	if pi, ok := img.(*image.Paletted); ok && paletteLen > 0 {
+		for _, ix := range pi.Pix {
+			if int(ix) >= paletteLen {
+				return v.Reject(domain.Corrupt, fmt.Sprintf("palette index %d beyond the %d entries of PLTE", ix, paletteLen)), Clean{}
+			}
+		}
+	}
+
+	if fd != nil {
+		w, h := float64(cfg.Width), float64(cfg.Height)
+		for _, f := range fd.Detect(lumaOf(img), vision.Rect{}) {
+			v.Faces = append(v.Faces, domain.Face{
+				Box:   domain.Box{X0: float64(f.Box.X0) / w, Y0: float64(f.Box.Y0) / h, X1: float64(f.Box.X1) / w, Y1: float64(f.Box.Y1) / h},
+				Score: f.Score,
+			})
+		}
+	}
+
+	var clean Clean
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: cleanQuality}); err != nil {
+		return v.Reject(domain.Corrupt, "re-encode: "+err.Error()), Clean{}
+	}
+	clean.JPEG = bytes.Clone(buf.Bytes())
+	buf.Reset()
+	if err := jpeg.Encode(&buf, thumbnail(img, ThumbWidth), &jpeg.Options{Quality: thumbQuality}); err != nil {
+		return v.Reject(domain.Corrupt, "thumbnail: "+err.Error()), Clean{}
+	}
+	clean.Thumb = bytes.Clone(buf.Bytes())
+	v.Accepted = true
+	return v, clean
+}
+
+// decodeWithin runs decode in a goroutine and waits at most the decode
+// timeout for it. A panic in the decoder counts as corrupt data.
+func decodeWithin(ctx context.Context, limits domain.VerifyLimits, data []byte, decode func([]byte) (image.Image, error)) (image.Image, domain.Reason, string) {
+	ctx, cancel := context.WithTimeout(ctx, limits.DecodeTimeout)
+	defer cancel()
+	type result struct {
+		img image.Image
+		err error
+	}
+	done := make(chan result, 1) // buffered: an abandoned decoder does not block
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- result{err: fmt.Errorf("decoder panic: %v", r)}
+			}
+		}()
+		img, err := decode(data)
+		done <- result{img, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, domain.Corrupt, "decode: " + r.err.Error()
+		}
+		return r.img, "", ""
+	case <-ctx.Done():
+		return nil, domain.TooSlow, fmt.Sprintf("decode: %v (limit %v)", ctx.Err(), limits.DecodeTimeout)
+	}
+}
