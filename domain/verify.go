@@ -82,7 +82,8 @@ const (
 	EmbeddedCode    Reason = "embedded_code"    // script code in the image's metadata: a polyglot
 	TooSlow         Reason = "too_slow"         // the full decode overran DecodeTimeout
 	UnknownDevice   Reason = "unknown_device"   // the upload's device is not enrolled
-	LicenseInactive Reason = "license_inactive" // the account's license is revoked or expired
+	DeviceRevoked   Reason = "device_revoked"   // the device was enrolled, then revoked
+	LicenseInactive Reason = "license_inactive" // the account's license is suspended or expired
 	BadKey          Reason = "bad_key"          // the object key does not match the upload pattern
 )
 
