@@ -38,6 +38,7 @@ test-unit: tools
 ## tools: the servers the tests start, installed when missing: versitygw (S3) into $(go env GOPATH)/bin
 tools:
 	GO=$(GO) scripts/versitygw.sh install
+	scripts/chromium.sh >/dev/null
 
 tools-arm64:
 	scripts/ensure-apt.sh $(QEMU) qemu-user-static $(ARM64_CC) gcc-aarch64-linux-gnu
