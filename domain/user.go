@@ -63,7 +63,7 @@ type EdgeUser struct {
 // EdgeSession is a browser or script signed in to vigil-edge. The token itself is never
 // stored: the store keys sessions by its SHA-256.
 type EdgeSession struct {
-	EdgeUser string
+	User     string
 	CSRF     string // sent with every state-changing request
 	Created  time.Time
 	LastSeen time.Time
