@@ -140,3 +140,134 @@ func (c *Cloud) Grants() int {
 	defer c.mu.Unlock()
 	return c.issued
 }
+
+// Directory is an in-memory twin of the cloud's account directory
+// (ports.Directory) and image index (ports.ImageIndex): licenses and devices
+// set by the test, images and rejections recorded by the validator with
+// the same conditional semantics as the DynamoDB table. Safe for concurrent
+// use.
+type Directory struct {
+	// Fail, when set, runs first in every call ("standing", "put_image",
+	// "put_rejection"); an error it returns is the call's.
+	Fail func(op string) error
+
+	mu         sync.Mutex
+	licenses   map[string]domain.License // by account
+	devices    map[string]domain.Device  // by account/device
+	images     map[string]domain.ImageRecord
+	rejections map[string]domain.Rejection
+}
+
+var (
+	_ ports.Directory  = (*Directory)(nil)
+	_ ports.ImageIndex = (*Directory)(nil)
+)
+
+func (d *Directory) init() {
+	if d.licenses == nil {
+		d.licenses, d.devices = map[string]domain.License{}, map[string]domain.Device{}
+		d.images, d.rejections = map[string]domain.ImageRecord{}, map[string]domain.Rejection{}
+	}
+}
+
+// SetLicense stores the account's license (l.AccountID).
+func (d *Directory) SetLicense(l domain.License) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.init()
+	d.licenses[l.AccountID] = l
+}
+
+// SetDevice stores a device (dev.AccountID, dev.ID).
+func (d *Directory) SetDevice(dev domain.Device) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.init()
+	d.devices[dev.AccountID+"/"+dev.ID] = dev
+}
+
+// Standing implements ports.Directory: NotFound when the account has no
+// license or the device is not in it.
+func (d *Directory) Standing(ctx context.Context, accountID, deviceID string) (domain.Standing, error) {
+	if err := d.check(ctx, "standing"); err != nil {
+		return domain.Standing{}, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l, ok := d.licenses[accountID]
+	if !ok {
+		return domain.Standing{}, domain.E("inmem: standing", domain.NotFound, fmt.Errorf("no account %s", accountID))
+	}
+	dev, ok := d.devices[accountID+"/"+deviceID]
+	if !ok {
+		return domain.Standing{}, domain.E("inmem: standing", domain.NotFound, fmt.Errorf("no device %s in %s", deviceID, accountID))
+	}
+	return domain.Standing{Device: dev, License: l}, nil
+}
+
+// PutImage implements ports.ImageIndex: Conflict when the account's device
+// has an image with that ID.
+func (d *Directory) PutImage(ctx context.Context, img domain.ImageRecord) error {
+	if err := d.check(ctx, "put_image"); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.init()
+	k := img.AccountID + "/" + img.DeviceID + "/" + img.ID
+	if _, ok := d.images[k]; ok {
+		return domain.E("inmem: put image "+img.ID, domain.Conflict, errors.New("the image exists"))
+	}
+	img.Faces = slices.Clone(img.Faces)
+	d.images[k] = img
+	return nil
+}
+
+// PutRejection implements ports.ImageIndex: Conflict when the account's
+// device has a rejection with that ID.
+func (d *Directory) PutRejection(ctx context.Context, r domain.Rejection) error {
+	if err := d.check(ctx, "put_rejection"); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.init()
+	k := r.AccountID + "/" + r.DeviceID + "/" + r.ID
+	if _, ok := d.rejections[k]; ok {
+		return domain.E("inmem: put rejection "+r.ID, domain.Conflict, errors.New("the rejection exists"))
+	}
+	d.rejections[k] = r
+	return nil
+}
+
+// Images returns the recorded images, sorted by key.
+func (d *Directory) Images() []domain.ImageRecord {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]domain.ImageRecord, 0, len(d.images))
+	for _, k := range slices.Sorted(maps.Keys(d.images)) {
+		out = append(out, d.images[k])
+	}
+	return out
+}
+
+// Rejections returns the recorded rejections, sorted by key.
+func (d *Directory) Rejections() []domain.Rejection {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]domain.Rejection, 0, len(d.rejections))
+	for _, k := range slices.Sorted(maps.Keys(d.rejections)) {
+		out = append(out, d.rejections[k])
+	}
+	return out
+}
+
+func (d *Directory) check(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("inmem: %s: %w", op, err)
+	}
+	if d.Fail != nil {
+		return d.Fail(op)
+	}
+	return nil
+}

@@ -67,15 +67,24 @@ var otherImages = [][]byte{
 // cost. When ctx ends first the verdict is too_slow with ctx's error in
 // Detail: a caller that cancels should check ctx.Err() before recording it.
 func Inspect(ctx context.Context, data []byte, limits domain.VerifyLimits, fd *vision.FaceDetector) (domain.ImageVerdict, Clean) {
+	v, img := verify(ctx, data, limits)
+	if img == nil {
+		return v, Clean{}
+	}
+	return finish(v, img, fd)
+}
+
+// verify applies rules 1 to 5 of Inspect. It returns the decoded image, or
+// nil with a rejected verdict.
+func verify(ctx context.Context, data []byte, limits domain.VerifyLimits) (domain.ImageVerdict, image.Image) {
 	limits = limits.WithDefaults()
 	var v domain.ImageVerdict
 	switch {
 	case len(data) == 0:
-		return v.Reject(domain.EmptyFile, "no bytes"), Clean{}
+		return v.Reject(domain.EmptyFile, "no bytes"), nil
 	case int64(len(data)) > limits.MaxBytes:
-		return v.Reject(domain.TooLarge, fmt.Sprintf("%d bytes, the limit is %d", len(data), limits.MaxBytes)), Clean{}
+		return v.Reject(domain.TooLarge, fmt.Sprintf("%d bytes, the limit is %d", len(data), limits.MaxBytes)), nil
 	}
-
 	var (
 		decodeConfig func([]byte) (image.Config, error)
 		decode       func([]byte) (image.Image, error)
@@ -92,24 +101,24 @@ func Inspect(ctx context.Context, data []byte, limits domain.VerifyLimits, fd *v
 	default:
 		for _, sig := range otherImages {
 			if bytes.HasPrefix(data, sig) {
-				return v.Reject(domain.BadFormat, fmt.Sprintf("signature %q: only JPEG and PNG are accepted", sig)), Clean{}
+				return v.Reject(domain.BadFormat, fmt.Sprintf("signature %q: only JPEG and PNG are accepted", sig)), nil
 			}
 		}
-		return v.Reject(domain.NotAnImage, fmt.Sprintf("no JPEG or PNG signature (starts % x)", data[:min(len(data), 8)])), Clean{}
+		return v.Reject(domain.NotAnImage, fmt.Sprintf("no JPEG or PNG signature (starts % x)", data[:min(len(data), 8)])), nil
 	}
 
 	cfg, err := decodeConfig(data)
 	if err != nil {
-		return v.Reject(domain.Corrupt, "header: "+err.Error()), Clean{}
+		return v.Reject(domain.Corrupt, "header: "+err.Error()), nil
 	}
 	v.Width, v.Height = cfg.Width, cfg.Height
 	switch {
 	case cfg.Width <= 0 || cfg.Height <= 0:
-		return v.Reject(domain.Corrupt, fmt.Sprintf("declared size %dx%d", cfg.Width, cfg.Height)), Clean{}
+		return v.Reject(domain.Corrupt, fmt.Sprintf("declared size %dx%d", cfg.Width, cfg.Height)), nil
 	case cfg.Width > limits.MaxWidth || cfg.Height > limits.MaxHeight:
-		return v.Reject(domain.TooManyPixels, fmt.Sprintf("%dx%d exceeds %dx%d", cfg.Width, cfg.Height, limits.MaxWidth, limits.MaxHeight)), Clean{}
+		return v.Reject(domain.TooManyPixels, fmt.Sprintf("%dx%d exceeds %dx%d", cfg.Width, cfg.Height, limits.MaxWidth, limits.MaxHeight)), nil
 	case int64(cfg.Width)*int64(cfg.Height) > int64(limits.MaxPixels):
-		return v.Reject(domain.TooManyPixels, fmt.Sprintf("%dx%d exceeds %d pixels", cfg.Width, cfg.Height, limits.MaxPixels)), Clean{}
+		return v.Reject(domain.TooManyPixels, fmt.Sprintf("%dx%d exceeds %d pixels", cfg.Width, cfg.Height, limits.MaxPixels)), nil
 	}
 
 	var (
@@ -122,47 +131,68 @@ func Inspect(ctx context.Context, data []byte, limits domain.VerifyLimits, fd *v
 		paletteLen, p = checkPNG(data)
 	}
 	if p != nil {
-		return v.Reject(p.reason, p.detail), Clean{}
+		return v.Reject(p.reason, p.detail), nil
 	}
 
 	img, reason, detail := decodeWithin(ctx, limits, data, decode)
 	if reason != "" {
-		return v.Reject(reason, detail), Clean{}
+		return v.Reject(reason, detail), nil
 	}
 	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
-		return v.Reject(domain.Corrupt, fmt.Sprintf("decoded %dx%d, declared %dx%d", b.Dx(), b.Dy(), cfg.Width, cfg.Height)), Clean{}
+		return v.Reject(domain.Corrupt, fmt.Sprintf("decoded %dx%d, declared %dx%d", b.Dx(), b.Dy(), cfg.Width, cfg.Height)), nil
 	}
 	if pi, ok := img.(*image.Paletted); ok && paletteLen > 0 {
 		for _, ix := range pi.Pix {
 			if int(ix) >= paletteLen {
-				return v.Reject(domain.Corrupt, fmt.Sprintf("palette index %d beyond the %d entries of PLTE", ix, paletteLen)), Clean{}
+				return v.Reject(domain.Corrupt, fmt.Sprintf("palette index %d beyond the %d entries of PLTE", ix, paletteLen)), nil
 			}
 		}
 	}
 
-	if fd != nil {
-		w, h := float64(cfg.Width), float64(cfg.Height)
-		for _, f := range fd.Detect(lumaOf(img), vision.Rect{}) {
-			v.Faces = append(v.Faces, domain.Face{
-				Box:   domain.Box{X0: float64(f.Box.X0) / w, Y0: float64(f.Box.Y0) / h, X1: float64(f.Box.X1) / w, Y1: float64(f.Box.Y1) / h},
-				Score: f.Score,
-			})
-		}
-	}
+	return v, img
+}
 
+// finish runs face detection on img and makes its clean copy, the two at
+// once (the re-encode does not need the faces), and accepts v.
+func finish(v domain.ImageVerdict, img image.Image, fd *vision.FaceDetector) (domain.ImageVerdict, Clean) {
+	var faces []vision.Face
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if fd != nil {
+			faces = fd.Detect(lumaOf(img), vision.Rect{})
+		}
+	}()
+	clean, err := encodeClean(img)
+	<-done
+	if err != nil {
+		return v.Reject(domain.Corrupt, err.Error()), Clean{}
+	}
+	w, h := float64(v.Width), float64(v.Height)
+	for _, f := range faces {
+		v.Faces = append(v.Faces, domain.Face{
+			Box:   domain.Box{X0: float64(f.Box.X0) / w, Y0: float64(f.Box.Y0) / h, X1: float64(f.Box.X1) / w, Y1: float64(f.Box.Y1) / h},
+			Score: f.Score,
+		})
+	}
+	v.Accepted = true
+	return v, clean
+}
+
+// encodeClean re-encodes img as a JPEG and makes its thumbnail.
+func encodeClean(img image.Image) (Clean, error) {
 	var clean Clean
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: cleanQuality}); err != nil {
-		return v.Reject(domain.Corrupt, "re-encode: "+err.Error()), Clean{}
+		return Clean{}, fmt.Errorf("re-encode: %w", err)
 	}
 	clean.JPEG = bytes.Clone(buf.Bytes())
 	buf.Reset()
 	if err := jpeg.Encode(&buf, thumbnail(img, ThumbWidth), &jpeg.Options{Quality: thumbQuality}); err != nil {
-		return v.Reject(domain.Corrupt, "thumbnail: "+err.Error()), Clean{}
+		return Clean{}, fmt.Errorf("thumbnail: %w", err)
 	}
 	clean.Thumb = bytes.Clone(buf.Bytes())
-	v.Accepted = true
-	return v, clean
+	return clean, nil
 }
 
 // decodeWithin runs decode in a goroutine and waits at most the decode
