@@ -8,16 +8,30 @@ import (
 // MotionSettings are what a user tunes about motion detection. Sensitivity
 // (1 = only large, strong changes … 10 = the smallest ones) maps to the
 // lower-level thresholds below; each can be overridden (0 = derived).
+//
+// The analysis compares three frames: a pixel changed when it differs by
+// more than PixelThreshold from both of the two frames before it. Leaves in
+// the wind and sensor noise flicker back and forth, a moving body does not,
+// so the three-frame rule keeps the body and drops most of the flicker.
+//
+// The derived values were chosen on the test clips (testdata/video) with a
+// 32×24 grid over a ≤ 320 px wide analysis frame, see domain/motion.go's
+// sensitivity table and app/edge's quality tests:
+//
+//	sensitivity      1   2   3   4   5   6   7   8   9  10
+//	pixel threshold 65  60  55  50  45  40  35  30  25  20
+//	cell percent    40  36  32  28  24  20  16  12   8   4
+//	min cells       12   9   6   4   3   2   2   1   1   1
 type MotionSettings struct {
 	Sensitivity int
 	// PixelThreshold: a pixel changed when its luma moved by more than this
-	// (1..254). Derived: 42 at sensitivity 1 down to 15 at 10 (45 − 3·s).
+	// (1..254) from both earlier frames. Derived: 70 − 5·s.
 	PixelThreshold int
 	// CellPercent: a cell changed when at least this percentage of its
-	// watched pixels changed (despeckle). Derived: 20 % at 1 down to 2 % at 10.
+	// watched pixels changed (despeckle). Derived: 44 − 4·s.
 	CellPercent int
 	// MinCells: a frame shows motion when at least this many cells changed.
-	// Derived: 10 at sensitivity 1 down to 1 at 10 (11 − s).
+	// Derived from the table above.
 	MinCells int
 	// LightPercent: when more than this percentage of the watched cells change
 	// at once, the frame is a light change (a lamp, the sun, the camera's IR
@@ -52,26 +66,37 @@ func (s MotionSettings) Validate() error {
 	return nil
 }
 
+// sensitivity clamps s.Sensitivity into 1..10 (Validate reports it).
+func (s MotionSettings) sensitivity() int { return min(max(s.Sensitivity, 1), 10) }
+
 // Threshold is the effective per-pixel threshold.
 func (s MotionSettings) Threshold() int {
 	if s.PixelThreshold > 0 {
 		return s.PixelThreshold
 	}
-	return 45 - 3*s.Sensitivity
+	return 70 - 5*s.sensitivity()
 }
+
+// EffectiveCellPercent is the effective despeckle percentage.
+func (s MotionSettings) EffectiveCellPercent() int { return s.cellPercent() }
+
+// EffectiveMinCells is the effective number of cells that make motion.
+func (s MotionSettings) EffectiveMinCells() int { return s.minCells() }
 
 func (s MotionSettings) cellPercent() int {
 	if s.CellPercent > 0 {
 		return s.CellPercent
 	}
-	return 20 - 2*(s.Sensitivity-1)
+	return 44 - 4*s.sensitivity()
 }
+
+var minCellsBySensitivity = [11]int{0, 12, 9, 6, 4, 3, 2, 2, 1, 1, 1}
 
 func (s MotionSettings) minCells() int {
 	if s.MinCells > 0 {
 		return s.MinCells
 	}
-	return 11 - s.Sensitivity
+	return minCellsBySensitivity[s.sensitivity()]
 }
 
 func (s MotionSettings) lightPercent() int {

@@ -6,13 +6,20 @@ import (
 )
 
 func TestSensitivityMapping(t *testing.T) {
-	for _, c := range []struct{ s, thr, pct, cells int }{{1, 42, 20, 10}, {6, 27, 10, 5}, {10, 15, 2, 1}} {
+	for _, c := range []struct{ s, thr, pct, cells int }{{1, 65, 40, 12}, {6, 40, 20, 2}, {10, 20, 4, 1}} {
 		m := MotionSettings{Sensitivity: c.s}
 		if err := m.Validate(); err != nil {
 			t.Fatal(err)
 		}
 		if m.Threshold() != c.thr || m.cellPercent() != c.pct || m.minCells() != c.cells {
 			t.Errorf("sensitivity %d: %d %d %d, want %d %d %d", c.s, m.Threshold(), m.cellPercent(), m.minCells(), c.thr, c.pct, c.cells)
+		}
+	}
+	// A higher sensitivity never makes any threshold stricter.
+	for s := 2; s <= 10; s++ {
+		a, b := MotionSettings{Sensitivity: s - 1}, MotionSettings{Sensitivity: s}
+		if b.Threshold() >= a.Threshold() || b.cellPercent() >= a.cellPercent() || b.minCells() > a.minCells() {
+			t.Errorf("sensitivity %d is not more sensitive than %d", s, s-1)
 		}
 	}
 	if got := (MotionSettings{Sensitivity: 3, PixelThreshold: 9}).Threshold(); got != 9 {
@@ -49,7 +56,7 @@ func contains(s, sub string) bool {
 }
 
 func TestClassify(t *testing.T) {
-	s := MotionSettings{Sensitivity: 6} // 10 % of a cell, 5 cells, light above 60 %
+	s := MotionSettings{Sensitivity: 6} // 20 % of a cell, 2 cells, light above 60 %
 	area := []int32{100, 100, 100, 100, 100, 100, 100, 100, 100, 0}
 	cases := []struct {
 		name  string
@@ -58,10 +65,10 @@ func TestClassify(t *testing.T) {
 		n     int
 	}{
 		{"quiet", []int32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, Quiet, 0},
-		{"specks", []int32{9, 9, 9, 9, 9, 9, 9, 9, 9, 0}, Quiet, 0},
-		{"four cells", []int32{10, 50, 90, 10, 0, 0, 0, 0, 0, 0}, Quiet, 4},
-		{"five cells", []int32{10, 50, 90, 10, 10, 0, 0, 0, 0, 0}, Motion, 5},
-		{"unwatched cell ignored", []int32{10, 50, 90, 10, 0, 0, 0, 0, 0, 99}, Quiet, 4},
+		{"specks", []int32{19, 19, 19, 19, 19, 19, 19, 19, 19, 0}, Quiet, 0},
+		{"one cell", []int32{20, 19, 0, 0, 0, 0, 0, 0, 0, 0}, Quiet, 1},
+		{"two cells", []int32{20, 90, 19, 0, 0, 0, 0, 0, 0, 0}, Motion, 2},
+		{"unwatched cell ignored", []int32{90, 0, 0, 0, 0, 0, 0, 0, 0, 99}, Quiet, 1},
 		{"light", []int32{50, 50, 50, 50, 50, 50, 0, 0, 0, 0}, LightChange, 6},
 	}
 	for _, c := range cases {

@@ -31,7 +31,7 @@ type MonitorConfig struct {
 	Recorder *Recorder
 	// Entropy fills event IDs' random part; default crypto/rand.
 	Entropy func([]byte)
-	Grid    vision.Grid  // default 16×12
+	Grid    vision.Grid  // default 32×24 (the sensitivity table is tuned for it)
 	Impl    *vision.Impl // nil: vision.Active()
 	// Every is how often a Summary is reported (default 1 s).
 	Every time.Duration
@@ -66,7 +66,15 @@ type FrameReport struct {
 	Verdict      domain.Verdict
 	Score        float64
 	ChangedCells int
+	WatchedCells int
 	Event        domain.EventID // the running event, if any
+	// BBox bounds the frame's changed pixels (normalised); Cells and
+	// CellArea are the changed and watched pixels per grid cell (Grid.Cols
+	// × Grid.Rows, row-major). The slices are the Monitor's own: valid only
+	// during the OnFrame call, nil before the first comparison.
+	BBox            domain.Box
+	Cells, CellArea []int32
+	Grid            vision.Grid
 }
 
 // Monitor reads frames, scales them to the analysis size, runs the fused
@@ -109,7 +117,7 @@ func NewMonitor(src ports.FrameSource, cfg MonitorConfig, log *slog.Logger) (*Mo
 		cfg.Entropy = func(b []byte) { _, _ = rand.Read(b) }
 	}
 	if cfg.Grid == (vision.Grid{}) {
-		cfg.Grid = vision.Grid{Cols: 16, Rows: 12}
+		cfg.Grid = vision.Grid{Cols: 32, Rows: 24}
 	}
 	if cfg.Impl == nil {
 		cfg.Impl = vision.Active()
@@ -261,14 +269,15 @@ func unionBox(a, b domain.Box) domain.Box {
 	return domain.Box{X0: min(a.X0, b.X0), Y0: min(a.Y0, b.Y0), X1: max(a.X1, b.X1), Y1: max(a.Y1, b.Y1)}
 }
 
-// analyser holds the per-size state: scaled frames and the Differ.
+// analyser holds the per-size state: scaled frames, the last three
+// analysis frames and the Differ.
 type analyser struct {
-	w, h      int // camera size
-	scaled    []vision.Frame
-	prev, cur vision.Frame
-	differ    *vision.Differ
-	res       vision.DiffResult
-	primed    bool
+	w, h             int // camera size
+	scaled           []vision.Frame
+	prev2, prev, cur vision.Frame
+	differ           *vision.Differ
+	res              vision.DiffResult
+	primed           int // analysis frames seen, up to 2
 }
 
 func (m *Monitor) newAnalyser(w, h int) (*analyser, error) {
@@ -277,7 +286,7 @@ func (m *Monitor) newAnalyser(w, h int) (*analyser, error) {
 		w, h = w/2, h/2
 		a.scaled = append(a.scaled, vision.NewFrame(w, h))
 	}
-	a.prev, a.cur = vision.NewFrame(w, h), vision.NewFrame(w, h)
+	a.prev2, a.prev, a.cur = vision.NewFrame(w, h), vision.NewFrame(w, h), vision.NewFrame(w, h)
 	mask, err := vision.RasterizeRegions(w, h, m.cfg.Regions)
 	if err != nil {
 		return nil, err
@@ -288,8 +297,9 @@ func (m *Monitor) newAnalyser(w, h int) (*analyser, error) {
 	return a, err
 }
 
-// analyse scales f into a.cur, compares it with the previous frame and
-// swaps. It allocates nothing.
+// analyse scales f into a.cur and compares it with the two frames before
+// (the three-frame rule of domain.MotionSettings), then rotates the frames.
+// It reports false until it has seen three frames. It allocates nothing.
 func (a *analyser) analyse(f vision.Frame, impl *vision.Impl) bool {
 	src := f
 	for _, s := range a.scaled[:max(0, len(a.scaled)-1)] {
@@ -303,14 +313,14 @@ func (a *analyser) analyse(f vision.Frame, impl *vision.Impl) bool {
 			copy(a.cur.Row(y), f.Row(y))
 		}
 	}
-	if !a.primed {
-		a.primed = true
-		a.prev, a.cur = a.cur, a.prev
-		return false
+	ready := a.primed == 2
+	if ready {
+		a.differ.Diff3(a.prev2, a.prev, a.cur, &a.res)
+	} else {
+		a.primed++
 	}
-	a.differ.Diff(a.prev, a.cur, &a.res)
-	a.prev, a.cur = a.cur, a.prev
-	return true
+	a.prev2, a.prev, a.cur = a.prev, a.cur, a.prev2
+	return ready
 }
 
 // Run watches the source until ctx ends or the source does (io.EOF, which
@@ -377,7 +387,12 @@ func (m *Monitor) Run(ctx context.Context) error {
 		sum.InEvent = m.tracker.Active()
 		frames++
 		if m.cfg.OnFrame != nil {
-			r := FrameReport{Frame: frames, Verdict: fm.Verdict, Score: fm.Score, ChangedCells: fm.ChangedCells}
+			r := FrameReport{Frame: frames, Verdict: fm.Verdict, Score: fm.Score, ChangedCells: fm.ChangedCells,
+				WatchedCells: fm.WatchedCells}
+			if a.primed == 2 {
+				r.BBox = normBox(a.res.BBox, a.prev.Width, a.prev.Height)
+				r.Cells, r.CellArea, r.Grid = a.res.Cells, a.differ.CellArea(), a.differ.Grid()
+			}
 			if sum.InEvent {
 				r.Event = m.ev.ID
 			}
