@@ -39,6 +39,7 @@ test-unit: tools
 tools:
 	GO=$(GO) scripts/versitygw.sh install
 	scripts/chromium.sh >/dev/null
+	scripts/dynalite.sh install
 
 tools-arm64:
 	scripts/ensure-apt.sh $(QEMU) qemu-user-static $(ARM64_CC) gcc-aarch64-linux-gnu

@@ -1,0 +1,41 @@
+// Package dynamodb keeps vigil-cloud's metadata in one DynamoDB table (or
+// a DynamoDB-compatible server such as dynalite): accounts, users,
+// licenses, devices, verified images, rejected uploads, sessions and rate
+// counters. It implements ports.Directory and ports.ImageIndex for the
+// validator and the cloud app's ports.
+//
+// # Table layout
+//
+// One table, string keys PK (partition) and SK (sort), no secondary index
+// and no transactions (dynalite has none): every multi-item change is a
+// sequence of conditional writes with a compensating write on failure.
+//
+//	PK                    SK                              item
+//	ACCOUNT#{acct}        ACCOUNT                         the account: Email, Created
+//	ACCOUNT#{acct}        LICENSE                         KeyHash, Seats, SeatsUsed, State, IssuedMs, ExpiresMs
+//	ACCOUNT#{acct}        DEVICE#{dev}                    Name, SecretHash, EnrolledMs, Revoked, RevokedMs, LastUploadMs
+//	ACCOUNT#{acct}        IMAGE#{ts}#{dev}#{event}-{n}    an ImageRecord (Faces as a list of maps, FaceCount)
+//	ACCOUNT#{acct}        REJECT#{ts}#{dev}#{id}          a Rejection
+//	USER#{email}          USER                            AccountID, PasswordHash, Created (sign-in lookup)
+//	LICENSEKEY#{sha256}   LICENSEKEY                      AccountID (enrollment lookup by the key's hash)
+//	DEVICE#{dev}          DEVICE                          AccountID (device authentication lookup)
+//	SESSION#{sha256}      SESSION                         AccountID, Email, CSRF, ExpiresMs, ttl (epoch s)
+//	RATE#{key}#{window}   RATE                            N, ttl (a fixed-window counter)
+//	REJECTED              REJECT#{ts}#{id}                a rejection whose key named no valid account
+//
+// {ts} is the UTC time as 20060102T150405.000Z, so a Query with
+// ScanIndexForward=false lists newest first. An image's {ts} is its event
+// ID's time (TakenAt), so its key follows from the public image key
+// {dev}.{event}-{n} alone; a rejection's {ts} is its event's time when its
+// ID is {event}-{n} (so a retried rejection hits the same item) and
+// otherwise 00000000T000000.000Z (listed last).
+//
+// Seats: the LICENSE item's SeatsUsed is raised by a conditional update
+// (SeatsUsed < Seats, state active, not expired, same key hash) before the
+// device is written, and lowered again if that write fails; revoking marks
+// the device (its secret stops working at once, checked on every request)
+// and then lowers SeatsUsed. Lookup items are written before the item they
+// point to and deleted when it cannot be written. Sessions and rate counters
+// carry a ttl attribute for DynamoDB's TTL; expiry is also checked on read,
+// since dynalite does not expire items.
+package dynamodb
