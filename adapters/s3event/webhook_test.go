@@ -76,8 +76,8 @@ func TestWebhookAuth(t *testing.T) {
 	}
 	for body, want := range map[string]int{
 		`{"Service":"S3","Event":"s3:TestEvent"}`: 200,
-		`{"nope":1}`:                              400,
-		strings.Repeat(" ", 2<<20) + "{}":         413,
+		`{"nope":1}`:                      400,
+		strings.Repeat(" ", 2<<20) + "{}": 413,
 	} {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
 		req.Header.Set(SecretHeader, secret)
