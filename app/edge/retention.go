@@ -15,18 +15,29 @@ type Retention struct {
 	quota, minFree int64
 	every          time.Duration
 	log            *slog.Logger
+	wake           chan struct{}
 }
 
-// NewRetention prunes every period (default 30 s); quota and minFree ≤ 0
-// switch that limit off.
+// NewRetention prunes every period (default 30 s) and whenever woken;
+// quota and minFree ≤ 0 switch that limit off.
 func NewRetention(p ports.Pruner, quota, minFree int64, every time.Duration, log *slog.Logger) *Retention {
 	if every <= 0 {
 		every = 30 * time.Second
 	}
-	return &Retention{p: p, quota: quota, minFree: minFree, every: every, log: log}
+	return &Retention{p: p, quota: quota, minFree: minFree, every: every, log: log, wake: make(chan struct{}, 1)}
 }
 
-// Run prunes at once and then every period until ctx ends.
+// Wake asks for a prune pass now (after a snapshot was stored), so the
+// quota holds between periods too. It never blocks.
+func (r *Retention) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run prunes at once, then every period and whenever woken, until ctx
+// ends.
 func (r *Retention) Run(ctx context.Context) error {
 	if r.quota <= 0 && r.minFree <= 0 {
 		return nil
@@ -45,6 +56,7 @@ func (r *Retention) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-r.wake:
 		}
 	}
 }

@@ -29,3 +29,24 @@ func TestRetentionPrunesPeriodically(t *testing.T) {
 		t.Fatal("pruned with both limits off")
 	}
 }
+
+func TestRetentionPrunesWhenWoken(t *testing.T) {
+	p := &countingPruner{}
+	r := NewRetention(p, 1<<20, 0, time.Hour, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for want := int32(1); want <= 3; want++ {
+		for p.calls.Load() < want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d prunes, want %d: a wake did not prune", p.calls.Load(), want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		r.Wake()
+		r.Wake() // never blocks: at most one pass waits
+	}
+	cancel()
+	<-done
+}

@@ -368,21 +368,27 @@ func (u *Uploader) failed(err error, down bool, now time.Time) {
 	}
 }
 
-// WakeOnSnapshot wraps store so that every snapshot it stores wakes the
-// uploader: new snapshots go out at once instead of at the next poll.
-func WakeOnSnapshot(store ports.EventStore, u *Uploader) ports.EventStore {
-	return wakingStore{store, u}
+// Waker is woken after each stored snapshot: the Uploader (new snapshots
+// go out at once instead of at the next poll) and Retention (the quota
+// holds between its periods).
+type Waker interface{ Wake() }
+
+// WakeOnSnapshot wraps store so that every snapshot it stores wakes ws.
+func WakeOnSnapshot(store ports.EventStore, ws ...Waker) ports.EventStore {
+	return wakingStore{store, ws}
 }
 
 type wakingStore struct {
 	ports.EventStore
-	u *Uploader
+	ws []Waker
 }
 
 func (w wakingStore) AddSnapshot(ctx context.Context, ev *domain.Event, snap domain.Snapshot, jpeg []byte) error {
 	err := w.EventStore.AddSnapshot(ctx, ev, snap, jpeg)
 	if err == nil {
-		w.u.Wake()
+		for _, x := range w.ws {
+			x.Wake()
+		}
 	}
 	return err
 }

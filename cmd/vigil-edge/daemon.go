@@ -24,7 +24,6 @@ import (
 	"vigil/adapters/webhook"
 	"vigil/app/edge"
 	"vigil/domain"
-	"vigil/ports"
 	"vigil/vision"
 )
 
@@ -112,10 +111,14 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var recStore ports.EventStore = store
+	// Each stored snapshot wakes the uploader (it goes out at once) and
+	// retention (the quota holds between its periods).
+	ret := edge.NewRetention(store, s.Retention.QuotaBytes, s.Retention.MinFreeBytes, 0, log)
+	wakers := []edge.Waker{ret}
 	if up != nil {
-		recStore = edge.WakeOnSnapshot(store, up) // new snapshots go out at once
+		wakers = append(wakers, up)
 	}
+	recStore := edge.WakeOnSnapshot(store, wakers...)
 	rec := edge.NewRecorder(recStore, alerts, edge.RecorderConfig{Faces: faces}, log)
 
 	src, closeSrc, err := openSource(cfg)
@@ -162,7 +165,7 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return mon.Run(gctx)
 	})
 	g.Go(func() error {
-		return edge.NewRetention(store, s.Retention.QuotaBytes, s.Retention.MinFreeBytes, 0, log).Run(gctx)
+		return ret.Run(gctx)
 	})
 	if up != nil {
 		g.Go(func() error { return up.Run(gctx) }) // returns nil: its failures never stop capture
