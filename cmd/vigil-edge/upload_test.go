@@ -29,10 +29,14 @@ type cloudAndBucket struct {
 	grants  int
 	badAuth int
 	objects map[string][]byte
+	granted map[string]bool // every name a grant was asked for
+	// refuse, when set, makes the bucket answer 400 to the PUTs of the
+	// snapshots it names (an item failure: the snapshot stays queued).
+	refuse func(name string) bool
 }
 
 func newCloudAndBucket(t *testing.T) *cloudAndBucket {
-	c := &cloudAndBucket{objects: map[string][]byte{}}
+	c := &cloudAndBucket{objects: map[string][]byte{}, granted: map[string]bool{}}
 	c.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -49,12 +53,17 @@ func newCloudAndBucket(t *testing.T) *cloudAndBucket {
 			}
 			json.NewDecoder(r.Body).Decode(&in)
 			c.grants++
+			c.granted[in.Name] = true
 			w.Header().Set("Content-Type", "application/json")
 			json.NewEncoder(w).Encode(map[string]any{"url": c.ts.URL + "/bucket/" + in.Name + "?X-Amz-Signature=feed", "method": "PUT",
 				"key": "uploads/a/dev_1/" + in.Name, "expires": time.Now().Add(time.Minute),
 				"headers": map[string]string{"Content-Type": "image/jpeg", "Content-Length": fmt.Sprint(in.Bytes)}})
 		case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/bucket/"):
 			b, _ := io.ReadAll(r.Body)
+			if c.refuse != nil && c.refuse(strings.TrimPrefix(r.URL.Path, "/bucket/")) {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
 			c.objects[strings.TrimPrefix(r.URL.Path, "/bucket/")] = b
 		default:
 			w.WriteHeader(http.StatusNotFound)
