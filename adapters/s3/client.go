@@ -1,19 +1,15 @@
 package s3
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// ClientOptions say how to reach an S3 store. Credentials come from the
-// SDK's default chain (environment, shared files, the Lambda role).
+// ClientOptions say how to reach an S3 store.
 type ClientOptions struct {
 	// Endpoint of an S3-compatible store (e.g. http://127.0.0.1:7070);
 	// empty: AWS.
@@ -25,12 +21,9 @@ type ClientOptions struct {
 	PathStyle bool
 }
 
-// NewClient returns an S3 client for o.
-func NewClient(ctx context.Context, o ClientOptions) (*s3.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("s3: load configuration: %w", err)
-	}
+// NewClient returns an S3 client for o with cfg's credentials (see
+// config.LoadDefaultConfig).
+func NewClient(cfg aws.Config, o ClientOptions) *s3.Client {
 	if o.Region != "" {
 		cfg.Region = o.Region
 	}
@@ -49,7 +42,7 @@ func NewClient(ctx context.Context, o ClientOptions) (*s3.Client, error) {
 		// stores differ in the trailing checksums they accept.
 		so.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		so.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	}), nil
+	})
 }
 
 // hashKey names an object by a hash of another key.

@@ -278,8 +278,8 @@ func (p *Pipeline) reject(ctx context.Context, o Outcome, k UploadKey, r domain.
 	if k.Name == "" {
 		rej.ID = keyID(o.Key)
 		// A key that did not parse may still name a valid account: file
-		// the rejection there; otherwise there is no account to file it
-		// under and the quarantine copy and the log are the record.
+		// the rejection there (otherwise the index keeps it apart, for the
+		// operator).
 		if parts := strings.SplitN(strings.TrimPrefix(o.Key, UploadPrefix), "/", 3); domain.ValidAccountID(parts[0]) {
 			rej.AccountID = parts[0]
 			if len(parts) > 1 && domain.ValidDeviceID(parts[1]) {
@@ -291,13 +291,11 @@ func (p *Pipeline) reject(ctx context.Context, o Outcome, k UploadKey, r domain.
 		sum := sha256.Sum256(data)
 		rej.SHA256 = hex.EncodeToString(sum[:])
 	}
-	if rej.AccountID != "" {
-		switch err := p.s.Index.PutRejection(ctx, rej); {
-		case domain.KindOf(err) == domain.Conflict:
-			o.Verdict = Duplicate
-		case err != nil:
-			return o, fmt.Errorf("validator: record rejection of %s: %w", o.Key, err)
-		}
+	switch err := p.s.Index.PutRejection(ctx, rej); {
+	case domain.KindOf(err) == domain.Conflict:
+		o.Verdict = Duplicate
+	case err != nil:
+		return o, fmt.Errorf("validator: record rejection of %s: %w", o.Key, err)
 	}
 	if err := p.s.Uploads.Delete(ctx, o.Key); err != nil {
 		return o, fmt.Errorf("validator: delete %s: %w", o.Key, err)

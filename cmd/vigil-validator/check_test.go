@@ -89,9 +89,4 @@ func TestCheckUsageErrors(t *testing.T) {
 	if err := run(context.Background(), []string{"check", "/nonexistent/file.jpg"}, noenv, &out, &errb); err == nil {
 		t.Error("an unreadable file passed")
 	}
-	for _, mode := range []string{"lambda", "serve"} {
-		if err := run(context.Background(), []string{mode}, noenv, &out, &errb); err == nil || !strings.Contains(err.Error(), "not available yet") {
-			t.Errorf("%s: %v", mode, err)
-		}
-	}
 }

@@ -1,7 +1,9 @@
 // Command vigil-validator: the cloud's gatekeeper: admits only real, sane images from enrolled devices.
 //
-// It builds with CGO_ENABLED=0. The check mode validates local files with
-// the validator's rules; lambda and serve arrive with their own issues.
+// It builds with CGO_ENABLED=0. The lambda mode runs as an AWS Lambda (S3
+// events, directly or through SQS), serve takes S3-compatible servers'
+// event notifications over HTTP, and check validates local files with the
+// same rules.
 package main
 
 import (
@@ -41,24 +43,28 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("vigil-validator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "vigil-validator %s — the cloud's gatekeeper: admits only real, sane images from enrolled devices.\n\nUsage: vigil-validator MODE [flags]\n\nModes:\n%s\n", version, modes)
+	usage := func() {
+		fmt.Fprintf(stderr, "vigil-validator %s — the cloud's gatekeeper: admits only real, sane images from enrolled devices.\n\nUsage: vigil-validator MODE [flags]\n\nModes:\n%s\n\nWith no mode under the Lambda runtime (AWS_LAMBDA_RUNTIME_API set) the mode is lambda.\n`vigil-validator MODE -h` lists a mode's flags.\n", version, modes)
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	if len(args) == 0 {
+		if getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+			return runLambda(ctx, nil, getenv, stderr)
+		}
+		usage()
 		return errors.New("no mode given")
 	}
-	switch mode := fs.Arg(0); mode {
+	switch mode := args[0]; mode {
 	case "check":
-		return runCheck(ctx, fs.Args()[1:], stdout, stderr)
-	case "lambda", "serve":
-		return fmt.Errorf("mode %q is not available yet", mode)
+		return runCheck(ctx, args[1:], stdout, stderr)
+	case "lambda":
+		return runLambda(ctx, args[1:], getenv, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stderr)
+	case "-h", "-help", "--help", "help":
+		usage()
+		return flag.ErrHelp
 	default:
+		usage()
 		return fmt.Errorf("unknown mode %q", mode)
 	}
 }

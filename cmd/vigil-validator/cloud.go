@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"vigil/adapters/lambda"
+	"vigil/adapters/s3event"
+	"vigil/app/validator"
+)
+
+// recordHandler passes the records of new objects in the upload bucket to
+// the pipeline; the others (removals, the production bucket, its own
+// quarantine copies) are none of its work.
+func recordHandler(c cloudConfig, p *validator.Pipeline, log *slog.Logger) s3event.HandleFunc {
+	return func(ctx context.Context, r s3event.Record) error {
+		if r.Bucket != c.UploadBucket || !r.Created() {
+			log.Debug("event ignored", "bucket", r.Bucket, "event", r.Event, "key", r.Key)
+			return nil
+		}
+		_, err := p.Handle(ctx, r.Key)
+		return err
+	}
+}
+
+// runLambda is the lambda mode: the AWS Lambda runtime loop.
+func runLambda(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	c, err := parseConfig("lambda", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if getenv("AWS_LAMBDA_RUNTIME_API") == "" {
+		return errors.New("lambda: AWS_LAMBDA_RUNTIME_API is not set: run under the Lambda runtime (or aws-lambda-rie)")
+	}
+	log := newLogger(c, stderr)
+	p, err := newPipeline(ctx, c, getenv, log)
+	if err != nil {
+		return err
+	}
+	log.Info("lambda: ready", "upload_bucket", c.UploadBucket, "production_bucket", c.ProductionBucket, "table", c.Table)
+	lambda.NewHandler(recordHandler(c, p, log), log).Start(ctx)
+	return nil
+}
+
+// runServe is the serve mode: the webhook endpoint for S3-compatible
+// servers' event notifications, until ctx ends.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	c, err := parseConfig("serve", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c, stderr)
+	p, err := newPipeline(ctx, c, getenv, log)
+	if err != nil {
+		return err
+	}
+	wh, err := s3event.NewWebhook(s3event.WebhookOptions{Secret: c.Secret, Concurrency: c.Concurrency, Log: log}, recordHandler(c, p, log))
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/events", wh)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("serve: listening", "addr", ln.Addr().String(), "path", "/events", "upload_bucket", c.UploadBucket,
+		"production_bucket", c.ProductionBucket, "table", c.Table, "concurrency", c.Concurrency)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// Let running uploads finish (they are idempotent, but a finished one
+	// is not delivered again).
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	log.Info("serve: stopped")
+	return err
+}
