@@ -1,7 +1,13 @@
-// Command vigil-cloud: accounts, licenses, device enrollment, upload grants and the verified gallery.
+// Command vigil-cloud: accounts, licenses, device enrollment, upload grants
+// and the verified gallery.
 //
-// This is the foundation's skeleton: it builds with CGO_ENABLED=0 and
-// answers --help; its modes arrive with their own issues.
+//	vigil-cloud serve [flags]                                        the web app, its JSON API and the device API
+//	vigil-cloud account create --email ADDR [--password-stdin]       a new account (prints its ID)
+//	vigil-cloud license issue --account ID --seats N --expires DATE  a license (prints its key once)
+//	vigil-cloud license suspend|resume --account ID                  the license's state
+//
+// Settings: defaults, then the environment ($VIGIL_*), then flags;
+// every problem is reported at once.
 package main
 
 import (
@@ -17,12 +23,16 @@ import (
 
 var version = "dev"
 
-const modes = `  serve    run the web app and the device API`
+const modes = `  serve            run the web app, its JSON API and the device API
+  account create   create an account and its owner's sign-in
+  license issue    issue (or renew) an account's license; prints the key once
+  license suspend  suspend an account's license
+  license resume   reactivate a suspended license`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
@@ -31,18 +41,36 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("vigil-cloud", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "vigil-cloud %s — accounts, licenses, device enrollment, upload grants and the verified gallery.\n\nUsage: vigil-cloud MODE [flags]\n\nModes:\n%s\n", version, modes)
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	usage := func() {
+		fmt.Fprintf(stderr, "vigil-cloud %s — accounts, licenses, device enrollment, upload grants and the verified gallery.\n\nUsage: vigil-cloud MODE [flags]\n\nModes:\n%s\n\nRun vigil-cloud MODE --help for its flags.\n", version, modes)
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	if len(args) == 0 {
+		usage()
 		return errors.New("no mode given")
 	}
-	return fmt.Errorf("mode %q is not available in this version", fs.Arg(0))
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage()
+		return flag.ErrHelp
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stderr)
+	case "account":
+		if len(args) > 1 && args[1] == "create" {
+			return runAccountCreate(ctx, args[2:], getenv, stdin, stdout, stderr)
+		}
+		return errors.New("usage: vigil-cloud account create --email ADDR [--password-stdin]")
+	case "license":
+		if len(args) > 1 {
+			switch args[1] {
+			case "issue":
+				return runLicenseIssue(ctx, args[2:], getenv, stdout, stderr)
+			case "suspend", "resume":
+				return runLicenseState(ctx, args[1], args[2:], getenv, stdout, stderr)
+			}
+		}
+		return errors.New("usage: vigil-cloud license issue|suspend|resume --account ID ...")
+	}
+	usage()
+	return fmt.Errorf("unknown mode %q", args[0])
 }

@@ -1,0 +1,301 @@
+// Package cloud holds vigil-cloud's use cases: accounts and licenses for
+// the operator, enrollment and upload grants for devices, and the signed-in
+// gallery, devices, rejections and license for people. Every read of a
+// person is scoped by the account of their session; another account's
+// record answers NotFound, as if it did not exist.
+package cloud
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"vigil/domain"
+	"vigil/ports"
+)
+
+// Stores are the ports the service needs.
+type Stores struct {
+	Accounts  ports.Accounts
+	Licenses  ports.Licenses
+	Seats     ports.Seats
+	Devices   ports.Devices
+	Gallery   ports.Gallery
+	Sessions  ports.Sessions
+	Limiter   ports.RateLimiter
+	Presigner ports.Presigner
+}
+
+// Config are the service's limits; zero fields take their defaults.
+type Config struct {
+	UploadLifetime  time.Duration // of a grant's PUT URL (default 5 min, at most 5 min)
+	GalleryLifetime time.Duration // of the gallery's GET URLs (default 100 s)
+	SessionLifetime time.Duration // of a sign-in (default 12 h)
+	MaxUploadBytes  int64         // largest upload granted (default the validator's limit, 5 MiB)
+	GrantsPerMinute int           // per device (default 60)
+	LoginsPerWindow int           // attempts per e-mail address, and 5× that per client address (default 10)
+	LoginWindow     time.Duration // (default 15 min)
+}
+
+// Defaults of Config.
+const (
+	DefaultUploadLifetime  = 5 * time.Minute
+	DefaultGalleryLifetime = 100 * time.Second
+	DefaultSessionLifetime = 12 * time.Hour
+)
+
+// WithDefaults returns c with its zero fields set.
+func (c Config) WithDefaults() Config {
+	if c.UploadLifetime == 0 {
+		c.UploadLifetime = DefaultUploadLifetime
+	}
+	if c.GalleryLifetime == 0 {
+		c.GalleryLifetime = DefaultGalleryLifetime
+	}
+	if c.SessionLifetime == 0 {
+		c.SessionLifetime = DefaultSessionLifetime
+	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = domain.DefaultVerifyLimits().MaxBytes
+	}
+	if c.GrantsPerMinute == 0 {
+		c.GrantsPerMinute = 60
+	}
+	if c.LoginsPerWindow == 0 {
+		c.LoginsPerWindow = 10
+	}
+	if c.LoginWindow == 0 {
+		c.LoginWindow = 15 * time.Minute
+	}
+	return c
+}
+
+// Validate reports every problem of c (after WithDefaults) at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.UploadLifetime < time.Second || c.UploadLifetime > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("upload URL lifetime %s: want 1s..5m", c.UploadLifetime))
+	}
+	if c.GalleryLifetime < time.Second || c.GalleryLifetime > time.Hour {
+		errs = append(errs, fmt.Errorf("gallery URL lifetime %s: want 1s..1h", c.GalleryLifetime))
+	}
+	if c.SessionLifetime < time.Minute || c.SessionLifetime > 30*24*time.Hour {
+		errs = append(errs, fmt.Errorf("session lifetime %s: want 1m..720h", c.SessionLifetime))
+	}
+	if c.MaxUploadBytes < 1 {
+		errs = append(errs, fmt.Errorf("max upload bytes %d: not positive", c.MaxUploadBytes))
+	}
+	if c.GrantsPerMinute < 1 || c.LoginsPerWindow < 1 || c.LoginWindow < time.Second {
+		errs = append(errs, errors.New("rate limits: not positive"))
+	}
+	if len(errs) > 0 {
+		return domain.E("cloud config", domain.Invalid, errors.Join(errs...))
+	}
+	return nil
+}
+
+// Service runs the use cases.
+type Service struct {
+	st  Stores
+	cfg Config
+	now func() time.Time
+}
+
+// New returns the service over st; now is the clock (nil: time.Now).
+func New(st Stores, cfg Config, now func() time.Time) (*Service, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if st.Accounts == nil || st.Licenses == nil || st.Seats == nil || st.Devices == nil || st.Gallery == nil ||
+		st.Sessions == nil || st.Limiter == nil || st.Presigner == nil {
+		return nil, domain.E("cloud", domain.Invalid, errors.New("a store is missing"))
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{st: st, cfg: cfg, now: now}, nil
+}
+
+// Config returns the service's settings with defaults applied.
+func (s *Service) Config() Config { return s.cfg }
+
+// ErrRateLimited is wrapped by the error of a refused attempt (Unavailable:
+// try again later); transports answer it with 429.
+var ErrRateLimited = errors.New("too many attempts: try again later")
+
+func entropy() [10]byte {
+	var e [10]byte
+	_, _ = rand.Read(e[:]) // crypto/rand.Read does not fail on supported systems
+	return e
+}
+
+// CreateAccount makes an account whose owner signs in with email and
+// password (operator command).
+func (s *Service) CreateAccount(ctx context.Context, email, password string) (domain.Account, error) {
+	email, err := domain.NormalizeEmail(email)
+	if err != nil {
+		return domain.Account{}, err
+	}
+	if err := domain.CheckPassword(password); err != nil {
+		return domain.Account{}, err
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return domain.Account{}, err
+	}
+	now := s.now().UTC()
+	a := domain.Account{ID: domain.NewAccountID(now, entropy()), Email: email, Created: now}
+	u := domain.User{Email: email, AccountID: a.ID, PasswordHash: hash, Created: now}
+	if err := s.st.Accounts.CreateAccount(ctx, a, u); err != nil {
+		return domain.Account{}, err
+	}
+	return a, nil
+}
+
+// IssueLicense gives an account a license (or renews it with a new key)
+// for seats devices until expires, and returns its key: shown this once,
+// stored only as a hash (operator command).
+func (s *Service) IssueLicense(ctx context.Context, accountID string, seats int, expires time.Time) (string, domain.License, error) {
+	k, err := newLicenseKey()
+	if err != nil {
+		return "", domain.License{}, err
+	}
+	l, err := domain.NewLicense(accountID, hashToken(k), seats, expires, s.now().UTC())
+	if err != nil {
+		return "", domain.License{}, err
+	}
+	if err := s.st.Licenses.IssueLicense(ctx, l); err != nil {
+		return "", domain.License{}, err
+	}
+	l, err = s.st.Licenses.License(ctx, accountID)
+	return k, l, err
+}
+
+// SetLicenseState suspends or reactivates a license (operator command).
+func (s *Service) SetLicenseState(ctx context.Context, accountID string, state domain.LicenseState) error {
+	return s.st.Licenses.SetLicenseState(ctx, accountID, state)
+}
+
+// Enrollment is what a new device learns once.
+type Enrollment struct {
+	AccountID, DeviceID, Secret string
+}
+
+// maxKeyLen bounds what is hashed of a license key or secret.
+const maxKeyLen = 256
+
+// Enroll takes a seat of the license with licenseKey for a device named
+// name and returns its ID and secret.
+func (s *Service) Enroll(ctx context.Context, licenseKey, name string) (Enrollment, error) {
+	const op = "enroll"
+	licenseKey = strings.TrimSpace(licenseKey)
+	if licenseKey == "" || len(licenseKey) > maxKeyLen {
+		return Enrollment{}, domain.E(op, domain.Invalid, errors.New("license_key: missing or too long"))
+	}
+	if err := domain.ValidDeviceName(name); err != nil {
+		return Enrollment{}, err
+	}
+	now := s.now().UTC()
+	kh := hashToken(licenseKey)
+	l, err := s.st.Seats.LicenseByKey(ctx, kh)
+	if err != nil {
+		return Enrollment{}, err
+	}
+	if err := l.CanEnroll(now); err != nil {
+		return Enrollment{}, err
+	}
+	secret, err := randomToken(32)
+	if err != nil {
+		return Enrollment{}, err
+	}
+	d := domain.Device{AccountID: l.AccountID, ID: domain.NewDeviceID(now, entropy()), Name: strings.TrimSpace(name),
+		SecretHash: hashToken(secret), Enrolled: now}
+	if err := s.st.Seats.Enroll(ctx, d, kh, now); err != nil {
+		return Enrollment{}, err
+	}
+	return Enrollment{AccountID: d.AccountID, DeviceID: d.ID, Secret: secret}, nil
+}
+
+// AuthenticateDevice returns the device whose ID and secret these are;
+// Unauthorized for an unknown device, a wrong secret or a revoked device.
+func (s *Service) AuthenticateDevice(ctx context.Context, deviceID, secret string) (domain.Device, error) {
+	const op = "device auth"
+	deny := domain.E(op, domain.Unauthorized, errors.New("unknown, wrong or revoked device credentials"))
+	if !domain.ValidDeviceID(deviceID) || secret == "" || len(secret) > maxKeyLen {
+		return domain.Device{}, deny
+	}
+	d, err := s.st.Devices.DeviceByID(ctx, deviceID)
+	if domain.KindOf(err) == domain.NotFound {
+		return domain.Device{}, deny
+	}
+	if err != nil {
+		return domain.Device{}, err
+	}
+	if !sameHash(d.SecretHash, hashToken(secret)) || d.Revoked {
+		return domain.Device{}, deny
+	}
+	return d, nil
+}
+
+// GrantRequest asks to upload one snapshot.
+type GrantRequest struct {
+	EventID     string
+	Name        string // {eventID}-{n}.jpg
+	Bytes       int64
+	ContentType string
+}
+
+// UploadKey is the upload bucket's key of a device's snapshot:
+// uploads/{account}/{device}/{yyyy}/{mm}/{dd}/{name}, the date of the
+// event (UTC).
+func UploadKey(accountID, deviceID string, event domain.EventID, name string) string {
+	return fmt.Sprintf("uploads/%s/%s/%s/%s", accountID, deviceID, event.Time().UTC().Format("2006/01/02"), name)
+}
+
+// Grant answers an authenticated device's request with a presigned PUT of
+// exactly that key, length and type.
+func (s *Service) Grant(ctx context.Context, d domain.Device, r GrantRequest) (domain.UploadGrant, error) {
+	const op = "grant"
+	ev, _, err := domain.ParseSnapshotName(r.Name)
+	if err != nil {
+		return domain.UploadGrant{}, err
+	}
+	if r.EventID != string(ev) {
+		return domain.UploadGrant{}, domain.E(op, domain.Invalid, fmt.Errorf("name %q is not of event %q", r.Name, r.EventID))
+	}
+	if r.ContentType != "image/jpeg" {
+		return domain.UploadGrant{}, domain.E(op, domain.Invalid, fmt.Errorf("content type %q: only image/jpeg", r.ContentType))
+	}
+	if r.Bytes < 1 || r.Bytes > s.cfg.MaxUploadBytes {
+		return domain.UploadGrant{}, domain.E(op, domain.Invalid, fmt.Errorf("%d bytes: want 1..%d", r.Bytes, s.cfg.MaxUploadBytes))
+	}
+	now := s.now()
+	ok, err := s.st.Limiter.Allow(ctx, "grant:"+d.ID, s.cfg.GrantsPerMinute, time.Minute, now)
+	if err != nil {
+		return domain.UploadGrant{}, err
+	}
+	if !ok {
+		return domain.UploadGrant{}, domain.E(op, domain.Unavailable, ErrRateLimited)
+	}
+	l, err := s.st.Licenses.License(ctx, d.AccountID)
+	if domain.KindOf(err) == domain.NotFound {
+		return domain.UploadGrant{}, domain.E(op, domain.Unlicensed, errors.New("the account has no license"))
+	}
+	if err != nil {
+		return domain.UploadGrant{}, err
+	}
+	if st := l.Status(now); st != "active" {
+		return domain.UploadGrant{}, domain.E(op, domain.Unlicensed, fmt.Errorf("the account's license is %s", st))
+	}
+	imageID := strings.TrimSuffix(r.Name, ".jpg")
+	if _, err := s.st.Gallery.Image(ctx, d.AccountID, d.ID, imageID); err == nil {
+		return domain.UploadGrant{}, domain.E(op, domain.Conflict, fmt.Errorf("%s is verified and stored already", r.Name))
+	} else if domain.KindOf(err) != domain.NotFound {
+		return domain.UploadGrant{}, err
+	}
+	return s.st.Presigner.PresignPut(ctx, UploadKey(d.AccountID, d.ID, ev, r.Name), r.Bytes, r.ContentType, s.cfg.UploadLifetime)
+}
