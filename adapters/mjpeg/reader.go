@@ -24,6 +24,7 @@ type Reader struct {
 	r   *bufio.Reader
 	max int
 	buf []byte
+	len [2]byte // a segment's length; a field, so reading it allocates nothing
 }
 
 // NewReader reads frames of at most maxFrame bytes from r.
@@ -99,8 +100,8 @@ func (r *Reader) marker() (byte, error) {
 
 // segment copies a length-prefixed segment.
 func (r *Reader) segment() error {
-	var l [2]byte
-	if _, err := io.ReadFull(r.r, l[:]); err != nil {
+	l := r.len[:]
+	if _, err := io.ReadFull(r.r, l); err != nil {
 		return eof(err)
 	}
 	n := int(l[0])<<8 | int(l[1])
