@@ -177,11 +177,16 @@ func Save(path string, s edge.Settings) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(toFile(s), "", "  ")
+	b, err := Marshal(s)
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		return err
 	}
-	b = append(b, '\n')
+	return writeAtomic(path, b)
+}
+
+// writeAtomic writes b to path with mode 0600: a temporary file in the same
+// directory, fsync, rename, fsync of the directory.
+func writeAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".config-*.tmp")
 	if err != nil {
@@ -300,3 +305,21 @@ func minutes(s string) (int, error) {
 	}
 	return h*60 + m, nil
 }
+
+// Marshal encodes s in the file's format (what Save writes), for the web
+// UI's JSON API.
+func Marshal(s edge.Settings) ([]byte, error) {
+	b, err := json.MarshalIndent(toFile(s), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Saver saves settings to its file (edge.SettingsSaver).
+type Saver struct{ Path string }
+
+var _ edge.SettingsSaver = Saver{}
+
+// Save writes s to the file atomically.
+func (s Saver) Save(st edge.Settings) error { return Save(s.Path, st) }

@@ -7,10 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -19,6 +21,7 @@ import (
 	"vigil/adapters/cloudapi"
 	"vigil/adapters/configfile"
 	"vigil/adapters/disk"
+	"vigil/adapters/fiber/edgeui"
 	"vigil/adapters/gpiod"
 	"vigil/adapters/s3"
 	"vigil/adapters/webhook"
@@ -27,48 +30,79 @@ import (
 	"vigil/vision"
 )
 
+// configPath is the settings file: -config, or DATA/config.json.
+func configPath(cfg config) string {
+	if cfg.configPath != "" {
+		return cfg.configPath
+	}
+	return filepath.Join(cfg.dataDir, "config.json")
+}
+
+// overrides applies the command line's flags to settings read from the
+// file (the file itself keeps its own values).
+func overrides(cfg config) func(edge.Settings) edge.Settings {
+	return func(s edge.Settings) edge.Settings {
+		if cfg.set["source"] {
+			s.Camera.Source = cfg.source
+		}
+		if cfg.set["size"] {
+			s.Camera.Width, s.Camera.Height = cfg.width, cfg.height
+		}
+		if cfg.set["fps"] {
+			s.Camera.FPS = cfg.fps
+		}
+		if cfg.set["format"] {
+			s.Camera.Format = cfg.format
+		}
+		if cfg.set["sensitivity"] {
+			s.Motion.Sensitivity = cfg.sensitivity
+		}
+		if cfg.set["listen"] {
+			s.Listen = cfg.listen
+		}
+		return s
+	}
+}
+
+// overridden names, as the config file does, the settings the flags set.
+func overridden(cfg config) []string {
+	var out []string
+	for flag, field := range map[string]string{"source": "camera.source", "size": "camera.width", "fps": "camera.fps",
+		"format": "camera.format", "sensitivity": "motion.sensitivity", "listen": "listen"} {
+		if cfg.set[flag] {
+			out = append(out, field)
+		}
+	}
+	return out
+}
+
 // settings are the config file's (or the defaults) with the command line's
 // flags on top, validated.
 func settings(cfg config) (edge.Settings, error) {
-	path := cfg.configPath
-	if path == "" {
-		path = filepath.Join(cfg.dataDir, "config.json")
-	}
-	s, err := configfile.Load(path)
+	s, err := configfile.Load(configPath(cfg))
 	if err != nil {
 		return s, err
 	}
-	if cfg.set["source"] {
-		s.Camera.Source = cfg.source
-	}
-	if cfg.set["size"] {
-		s.Camera.Width, s.Camera.Height = cfg.width, cfg.height
-	}
-	if cfg.set["fps"] {
-		s.Camera.FPS = cfg.fps
-	}
-	if cfg.set["format"] {
-		s.Camera.Format = cfg.format
-	}
-	if cfg.set["sensitivity"] {
-		s.Motion.Sensitivity = cfg.sensitivity
-	}
-	if cfg.set["listen"] {
-		s.Listen = cfg.listen
-	}
+	s = overrides(cfg)(s)
 	return s, s.Validate()
 }
 
-// daemon is `vigil-edge run`: the camera, the motion monitor, the recorder
-// with its store and outputs, and retention, until ctx ends.
+// errSourceEnded stops the daemon when a finite source (a clip) ends.
+var errSourceEnded = errors.New("the source ended")
+
+// daemon is `vigil-edge run`: the web UI, and the camera pipeline (motion
+// monitor, recorder with its store and outputs, uploader, retention) until
+// ctx ends. When the settings change in the UI the pipeline is rebuilt
+// with them; the process, the store and the UI stay up.
 func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	s, err := settings(cfg)
+	if _, err := settings(cfg); err != nil {
+		return err
+	}
+	file, err := configfile.Load(configPath(cfg))
 	if err != nil {
 		return err
 	}
-	cfg.source, cfg.width, cfg.height, cfg.fps, cfg.format = s.Camera.Source, s.Camera.Width, s.Camera.Height, s.Camera.FPS, s.Camera.Format
-
 	if err := os.MkdirAll(cfg.dataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -84,6 +118,104 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := store.Reconcile(ctx); err != nil {
 		return err
 	}
+	live := edge.NewLive(nil)
+	current := edge.NewLiveSettings(file, overrides(cfg), configfile.Saver{Path: configPath(cfg)})
+	d := &pipeline{cfg: cfg, log: log, stdout: stdout, store: store, files: files, live: live}
+
+	accounts, err := edge.NewAccounts(configfile.AdminFile{Path: filepath.Join(cfg.dataDir, adminFile)}, edge.AccountsConfig{})
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	ui, err := edgeui.New(edgeui.Config{
+		Accounts: accounts, Settings: current, Live: live, Events: store, Snapshots: files,
+		Status:     func(ctx context.Context) edge.Status { return d.status(ctx, current.Effective(), started) },
+		Cloud:      &cloudLink{dataDir: cfg.dataDir, settings: current},
+		Overridden: overridden(cfg), Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	listen := current.Effective().Listen
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("web UI: %w", err)
+	}
+	if setup, _ := accounts.NeedsSetup(ctx); setup {
+		log.Info("first run: open the web UI to create the admin account (or run `vigil-edge admin set-password`)", "listen", ln.Addr().String())
+	}
+
+	if cfg.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.duration)
+		defer cancel()
+	}
+	log.Info("vigil-edge starting", "version", version, "source", current.Effective().Camera.Source, "data", cfg.dataDir,
+		"kernel", vision.Active().Name(), "web", "http://"+ln.Addr().String())
+	g, gctx := errgroup.WithContext(ctx)
+	gctx, stop := context.WithCancel(gctx)
+	g.Go(func() error { return ui.Serve(gctx, ln) })
+	g.Go(func() error {
+		defer stop() // a finite source (a clip) ended, or the pipeline failed: stop the UI too
+		first := true
+		for {
+			s, changed := current.Effective(), current.Changed()
+			pctx, cancel := context.WithCancel(gctx)
+			done := make(chan error, 1)
+			go func() { done <- d.run(pctx, s) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-changed:
+				log.Info("settings changed: restarting the camera pipeline")
+				cancel()
+				if err := <-done; err != nil && !errors.Is(err, errSourceEnded) {
+					log.Warn("camera pipeline", "err", err)
+				}
+				first = false
+				continue
+			}
+			cancel()
+			switch {
+			case errors.Is(err, errSourceEnded) || gctx.Err() != nil:
+				return nil
+			case err != nil && first:
+				return err
+			case err != nil: // a change from the UI broke it: wait for the next one
+				log.Error("camera pipeline stopped: fix the settings in the web UI", "err", err)
+				select {
+				case <-changed:
+				case <-gctx.Done():
+					return nil
+				}
+			}
+			first = false
+		}
+	})
+	return g.Wait()
+}
+
+// adminFile holds the admin account (name and argon2id hash), 0600.
+const adminFile = "admin.json"
+
+// pipeline is the camera side of the daemon, rebuilt at each settings change.
+type pipeline struct {
+	cfg    config
+	log    *slog.Logger
+	stdout io.Writer
+	store  *bbolt.Store
+	files  *disk.Dir
+	live   *edge.Live
+
+	mu sync.Mutex
+	up *edge.Uploader // of the running pipeline; nil: uploads off
+}
+
+// run runs one pipeline with s until ctx ends or the source does
+// (errSourceEnded).
+func (d *pipeline) run(ctx context.Context, s edge.Settings) error {
+	cfg, log, store, files := d.cfg, d.log, d.store, d.files
+	cfg.source, cfg.width, cfg.height, cfg.fps, cfg.format = s.Camera.Source, s.Camera.Width, s.Camera.Height, s.Camera.FPS, s.Camera.Format
 
 	var alerts []edge.Alert
 	if g := s.GPIO; g != nil {
@@ -103,6 +235,7 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	var faces *vision.FaceDetector
 	if s.Faces.Enabled {
+		var err error
 		if faces, err = vision.NewFaceDetector(vision.FaceOptions{MinSize: s.Faces.MinSize, MinScore: s.Faces.MinScore}); err != nil {
 			return err
 		}
@@ -111,6 +244,14 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	d.mu.Lock()
+	d.up = up
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.up = nil
+		d.mu.Unlock()
+	}()
 	// Each stored snapshot wakes the uploader (it goes out at once) and
 	// retention (the quota holds between its periods).
 	ret := edge.NewRetention(store, s.Retention.QuotaBytes, s.Retention.MinFreeBytes, 0, log)
@@ -126,9 +267,12 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeSrc()
-	mon, err := edge.NewMonitor(src, edge.MonitorConfig{
+	d.live.SetMotion(s.Motion)
+	mon, err := edge.NewMonitor(d.live.Source(src), edge.MonitorConfig{
 		Motion: s.Motion, Events: s.Events, Schedule: s.Schedule, Regions: s.Regions, Recorder: rec,
+		OnFrame: d.live.OnFrame,
 		Report: func(sum edge.Summary) {
+			d.live.Report(sum)
 			ev := " "
 			if sum.InEvent {
 				ev = "E"
@@ -143,7 +287,7 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 					cloud += " (cloud unreachable: " + st.LastError + ")"
 				}
 			}
-			fmt.Fprintf(stdout, "%s %s %5.1f fps  motion %3d  light %2d  max score %5.1f%%  %6.1f µs/frame  [%s %s]  disk %s  outbox %d  %s\n",
+			fmt.Fprintf(d.stdout, "%s %s %5.1f fps  motion %3d  light %2d  max score %5.1f%%  %6.1f µs/frame  [%s %s]  disk %s  outbox %d  %s\n",
 				sum.At.Format("15:04:05"), ev, sum.FPS, sum.MotionFrames, sum.LightFrames, sum.MaxScore, sum.AnalysisMicros,
 				sum.Kernel, sum.Analysis, megabytes(used), queued, cloud)
 		},
@@ -151,18 +295,15 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cfg.duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, cfg.duration)
-		defer cancel()
-	}
-	log.Info("vigil-edge starting", "version", version, "source", s.Camera.Source, "data", cfg.dataDir, "kernel", vision.Active().Name())
 	g, gctx := errgroup.WithContext(ctx)
 	gctx, stop := context.WithCancel(gctx)
+	ended := false
 	g.Go(func() error { return rec.Run(gctx) }) // ends when the monitor closes its queue
 	g.Go(func() error {
 		defer stop() // a finite source (a clip) ended: stop the rest too
-		return mon.Run(gctx)
+		err := mon.Run(gctx)
+		ended = err == nil && ctx.Err() == nil
+		return err
 	})
 	g.Go(func() error {
 		return ret.Run(gctx)
@@ -170,7 +311,37 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if up != nil {
 		g.Go(func() error { return up.Run(gctx) }) // returns nil: its failures never stop capture
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if ended {
+		return errSourceEnded
+	}
+	return nil
+}
+
+// status gathers the status page's figures.
+func (d *pipeline) status(ctx context.Context, s edge.Settings, started time.Time) edge.Status {
+	sum := d.live.Summary()
+	st := edge.Status{Version: version, Started: started, Uptime: time.Since(started), Source: s.Camera.Source,
+		FPS: sum.FPS, AnalysisMicros: sum.AnalysisMicros, Kernel: sum.Kernel, Analysis: sum.Analysis, Dropped: sum.Dropped,
+		InEvent: sum.InEvent, QuotaBytes: s.Retention.QuotaBytes, MinFreeBytes: s.Retention.MinFreeBytes, DiskFree: -1}
+	if st.Kernel == "" {
+		st.Kernel = vision.Active().Name()
+	}
+	st.DiskUsed, _ = d.files.Usage()
+	if free, err := d.files.Free(); err == nil {
+		st.DiskFree = free
+	}
+	st.OutboxLen, _ = d.store.OutboxLen(ctx)
+	d.mu.Lock()
+	up := d.up
+	d.mu.Unlock()
+	if up != nil {
+		us := up.Status()
+		st.Uploads, st.Uploaded, st.LastUploadErr = true, us.Uploaded, us.LastError
+	}
+	return st
 }
 
 // secretFile is the device secret from enrollment, in the data directory.

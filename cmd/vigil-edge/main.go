@@ -78,6 +78,7 @@ Usage:
   vigil-edge [run] [flags]        the daemon (the default command)
   vigil-edge analyze [flags]      process a clip as fast as possible, one JSON object per frame
   vigil-edge enroll -cloud URL -license KEY [-name NAME]   take a seat at vigil-cloud (see -h)
+  vigil-edge admin set-password [-user NAME]   set the web UI's admin password (read from standard input)
   vigil-edge -list-kernels        the vision kernels this CPU can run (* = in use)
 
 Flags:
@@ -86,6 +87,9 @@ Flags:
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "enroll" {
 		return enroll(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "admin" {
+		return admin(ctx, args[1:], getenv, stdout, stderr)
 	}
 	command := "run"
 	if len(args) > 0 && (args[0] == "run" || args[0] == "analyze") {
@@ -114,7 +118,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	jsonOut := fs.Bool("json", true, "analyze: print JSON (the only format)")
 	fs.StringVar(&cfg.configPath, "config", getenv("VIGIL_CONFIG"), "settings file (JSON; default DATA/config.json; missing: defaults)")
 	fs.StringVar(&cfg.dataDir, "data", or(getenv("VIGIL_DATA"), "data"), "data directory: snapshots, index, config")
-	fs.StringVar(&cfg.listen, "listen", "", "web UI address, e.g. :8080 (overrides the settings)")
+	fs.StringVar(&cfg.listen, "listen", "", "web UI address, e.g. :8080 or 127.0.0.1:8080 (overrides the settings; default :8080)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
