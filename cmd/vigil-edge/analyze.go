@@ -56,8 +56,25 @@ type summaryJSON struct {
 
 // analyze processes a clip as fast as possible and prints one JSON object
 // per frame and a summary: what a user tunes sensitivity with.
+//
+// With -config the file's motion settings, event rules and regions apply
+// (flags on top, as for run); the schedule does not: a clip is judged
+// whatever the hour.
 func analyze(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	cfg.realtime = false
+	motion := domain.MotionSettings{Sensitivity: cfg.sensitivity}
+	var rules domain.EventRules
+	var regions []vision.Region
+	if cfg.configPath != "" {
+		s, err := settings(cfg)
+		if err != nil {
+			return err
+		}
+		motion, rules, regions = s.Motion, s.Events, s.Regions
+		if !cfg.set["source"] {
+			cfg.source = s.Camera.Source
+		}
+	}
 	src, closeSrc, err := openSource(cfg)
 	if err != nil {
 		return err
@@ -73,8 +90,10 @@ func analyze(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	var sum summaryJSON
 	var line []byte
 	mon, err := edge.NewMonitor(clock, edge.MonitorConfig{
-		Motion: domain.MotionSettings{Sensitivity: cfg.sensitivity},
-		Now:    func() time.Time { return clock.now },
+		Motion:  motion,
+		Events:  rules,
+		Regions: regions,
+		Now:     func() time.Time { return clock.now },
 		OnFrame: func(r edge.FrameReport) {
 			if r.Event != "" {
 				if n := len(sum.Events); n == 0 || sum.Events[n-1].ID != string(r.Event) {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"vigil/vision"
@@ -126,4 +128,47 @@ func motionString(m []bool) string {
 		}
 	}
 	return b.String()
+}
+
+// analyze -config judges the clip with the file's motion settings and
+// regions: a region away from the hand hides it.
+func TestAnalyzeUsesTheConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/config.json"
+	for _, c := range []struct {
+		config string
+		events int
+		first  int // the first event's first frame
+	}{
+		{`{}`, 1, 55},
+		{`{"regions": [{"points": [[0, 0], [0.2, 0], [0.2, 0.2]]}]}`, 0, 0},
+		{`{"motion": {"sensitivity": 1}}`, 1, 62}, // only once the hand is large
+	} {
+		if err := os.WriteFile(path, []byte(c.config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		err := run(context.Background(), []string{"analyze", "-source=file:../../testdata/video/tree-wind-hand.mjpeg", "-config=" + path}, env(nil), &out, &errb)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", c.config, err, errb.String())
+		}
+		lines := bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n"))
+		var sum struct {
+			Events []struct {
+				FirstFrame int `json:"first_frame"`
+			}
+		}
+		err = json.Unmarshal(lines[len(lines)-1], &sum)
+		if err != nil || len(sum.Events) != c.events || c.events > 0 && sum.Events[0].FirstFrame != c.first {
+			t.Errorf("%s: summary %s (%v), want %d events, the first from frame %d", c.config, lines[len(lines)-1], err, c.events, c.first)
+		}
+	}
+	if err := os.WriteFile(path, []byte(`{"motion": {"sensitivity": 22}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"analyze", "-source=file:../../testdata/video/tree-wind-hand.mjpeg", "-config=" + path}, env(nil), &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "sensitivity 22") {
+		t.Errorf("a bad config: %v", err)
+	}
 }
