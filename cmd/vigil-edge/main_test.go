@@ -26,7 +26,7 @@ func TestHelp(t *testing.T) {
 
 func TestRunsOnSyntheticScene(t *testing.T) {
 	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"-realtime=false", "-duration=2500ms", "-kernel=swar", "-data=" + t.TempDir()}, env(nil), &out, &errb)
+	err := run(context.Background(), []string{"-realtime=false", "-duration=2500ms", "-kernel=swar", "-listen=127.0.0.1:0", "-data=" + t.TempDir()}, env(nil), &out, &errb)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
@@ -60,7 +60,7 @@ func TestBadInputIsAClearError(t *testing.T) {
 func TestRunsOnAnMJPEGClip(t *testing.T) {
 	var out, errb bytes.Buffer
 	dir := t.TempDir()
-	err := run(context.Background(), []string{"-source=file:../../testdata/video/tree-wind-hand.mjpeg", "-realtime=false", "-data=" + dir}, env(nil), &out, &errb)
+	err := run(context.Background(), []string{"-source=file:../../testdata/video/tree-wind-hand.mjpeg", "-realtime=false", "-listen=127.0.0.1:0", "-data=" + dir}, env(nil), &out, &errb)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}

@@ -87,7 +87,7 @@ func TestDaemonUploadsWhenEnrolled(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	err := run(context.Background(), []string{"-source=file:../../testdata/video/tree-wind-hand.mjpeg", "-realtime=false", "-loop",
-		"-duration=1500ms", "-data=" + dir}, env(nil), &out, &errb)
+		"-duration=1500ms", "-listen=127.0.0.1:0", "-data=" + dir}, env(nil), &out, &errb)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
