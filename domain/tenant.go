@@ -27,10 +27,14 @@ type User struct {
 }
 
 // NewAccountID makes an account ID (acct_ + a ULID of t and entropy).
-func NewAccountID(t time.Time, entropy [10]byte) string { return "acct_" + string(NewEventID(t, entropy)) }
+func NewAccountID(t time.Time, entropy [10]byte) string {
+	return "acct_" + string(NewEventID(t, entropy))
+}
 
 // NewDeviceID makes a device ID (dev_ + a ULID of t and entropy).
-func NewDeviceID(t time.Time, entropy [10]byte) string { return "dev_" + string(NewEventID(t, entropy)) }
+func NewDeviceID(t time.Time, entropy [10]byte) string {
+	return "dev_" + string(NewEventID(t, entropy))
+}
 
 // NormalizeEmail checks an e-mail address (a bare address, at most 254
 // bytes) and returns it in lower case.

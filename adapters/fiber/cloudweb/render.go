@@ -33,9 +33,9 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02")
 	},
 	// pct turns a normalised coordinate into an SVG percentage.
-	"pct": func(v float64) string { return fmt.Sprintf("%.3f%%", 100*v) },
-	"sub": func(a, b float64) float64 { return a - b },
-	"score": func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"pct":      func(v float64) string { return fmt.Sprintf("%.3f%%", 100*v) },
+	"sub":      func(a, b float64) float64 { return a - b },
+	"score":    func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"imageKey": domain.ImageKey,
 }
 

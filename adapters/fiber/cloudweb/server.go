@@ -66,7 +66,7 @@ var Public = map[string]bool{
 	"GET /login": true, "HEAD /login": true, "POST /login": true,
 	"GET /healthz": true, "HEAD /healthz": true,
 	"GET /assets/:name": true, "HEAD /assets/:name": true,
-	"POST /api/v1/login": true,
+	"POST /api/v1/login":         true,
 	"POST /api/v1/device/enroll": true, "POST /api/v1/enroll": true,
 	"POST /api/v1/device/grants": true, "POST /api/v1/uploads": true,
 }
