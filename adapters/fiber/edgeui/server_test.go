@@ -1,0 +1,328 @@
+package edgeui_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"vigil/adapters/bbolt"
+	"vigil/adapters/configfile"
+	"vigil/adapters/disk"
+	"vigil/adapters/fiber/edgeui"
+	"vigil/app/edge"
+	"vigil/domain"
+)
+
+const (
+	testUser = "admin"
+	testPass = "correct horse battery"
+)
+
+type fixture struct {
+	srv      *edgeui.Server
+	dir      string
+	store    *bbolt.Store
+	settings *edge.LiveSettings
+}
+
+// newFixture builds the UI over real stores in a temporary directory, with
+// cheap password hashing; setup creates the admin account.
+func newFixture(t *testing.T, setup bool) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := disk.Open(filepath.Join(dir, "snapshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := bbolt.Open(filepath.Join(dir, "vigil.db"), files, bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	acc, err := edge.NewAccounts(configfile.AdminFile{Path: filepath.Join(dir, "admin.json")},
+		edge.AccountsConfig{Argon2: edge.Argon2Params{Memory: 256, Time: 1, Threads: 1},
+			Limits: domain.LoginLimits{MaxFailures: 3, Window: time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if setup {
+		if err := acc.SetPassword(context.Background(), testUser, testPass); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settings := edge.NewLiveSettings(edge.DefaultSettings(), nil, configfile.Saver{Path: filepath.Join(dir, "config.json")})
+	srv, err := edgeui.New(edgeui.Config{Accounts: acc, Settings: settings, Live: edge.NewLive(nil), Events: store,
+		Snapshots: files, Status: func(context.Context) edge.Status { return edge.Status{Version: "test"} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{srv: srv, dir: dir, store: store, settings: settings}
+}
+
+func (f *fixture) do(t *testing.T, method, path string, body io.Reader, hdr map[string]string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, path, body)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := f.srv.App().Test(req, 10_000)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// login signs in through the API and returns the session cookie and the
+// CSRF token.
+func (f *fixture) login(t *testing.T) (cookie, csrf string) {
+	t.Helper()
+	resp := f.do(t, "POST", "/api/v1/login", strings.NewReader(`{"username":"`+testUser+`","password":"`+testPass+`"}`),
+		map[string]string{"Content-Type": "application/json"})
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("login: %d %s", resp.StatusCode, b)
+	}
+	var ans struct{ CSRF string }
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || ans.CSRF == "" {
+		t.Fatalf("login answer: %v %+v", err, ans)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "vigil_session" {
+			return c.Name + "=" + c.Value, ans.CSRF
+		}
+	}
+	t.Fatal("login set no session cookie")
+	return "", ""
+}
+
+// concrete turns a route pattern into a path the route matches.
+func concrete(pattern string) string {
+	r := strings.NewReplacer(":id", "01M8HT4B3NP4K0B91E8TDJ41R4", ":name", "01M8HT4B3NP4K0B91E8TDJ41R4-1.jpg", ":section", "camera")
+	return r.Replace(pattern)
+}
+
+// TestEveryRouteNeedsASession enumerates the router: every route that is
+// not in edgeui.Public must answer 401 (API, media) or redirect to the
+// login page (pages) without a session, so a new route added without the
+// session check fails here.
+func TestEveryRouteNeedsASession(t *testing.T) {
+	f := newFixture(t, true)
+	routes := f.srv.App().GetRoutes(true)
+	if len(routes) < 30 {
+		t.Fatalf("only %d routes enumerated", len(routes))
+	}
+	seen := map[string]bool{}
+	for _, r := range routes {
+		key := r.Method + " " + r.Path
+		seen[key] = true
+		if edgeui.Public[key] {
+			continue
+		}
+		t.Run(key, func(t *testing.T) {
+			resp := f.do(t, r.Method, concrete(r.Path), strings.NewReader(""), map[string]string{"Content-Type": "application/json"})
+			switch resp.StatusCode {
+			case http.StatusUnauthorized:
+			case http.StatusSeeOther, http.StatusFound:
+				if loc := resp.Header.Get("Location"); loc != "/login" && loc != "/setup" {
+					t.Fatalf("redirects to %q, want /login", loc)
+				}
+			default:
+				t.Fatalf("without a session: %d, want 401 or a redirect to /login", resp.StatusCode)
+			}
+		})
+	}
+	for _, must := range []string{"GET /live.mjpeg", "GET /snapshots/:name", "GET /api/v1/events", "GET /api/v1/status",
+		"PUT /api/v1/regions", "GET /events/:id/download", "GET /settings", "GET /live.jpg"} {
+		if !seen[must] {
+			t.Errorf("route %s not enumerated", must)
+		}
+	}
+	for key := range edgeui.Public {
+		if !seen[key] {
+			t.Errorf("Public lists %s, which is not a route", key)
+		}
+	}
+}
+
+// TestPublicRoutesShowNoCameraData: the few routes open without a session
+// answer only the login and setup forms and static files.
+func TestPublicRoutesShowNoCameraData(t *testing.T) {
+	f := newFixture(t, true)
+	for _, p := range []string{"/login", "/assets/style.css", "/assets/live.js"} {
+		resp := f.do(t, "GET", p, nil, nil)
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d", p, resp.StatusCode)
+		}
+	}
+	for _, p := range []string{"/assets/..%2fserver.go", "/assets/nothing.css", "/assets/.hidden"} {
+		if resp := f.do(t, "GET", p, nil, nil); resp.StatusCode != 404 {
+			t.Errorf("GET %s: %d, want 404", p, resp.StatusCode)
+		}
+	}
+	// With an admin, setup is closed.
+	resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(`{"username":"x","password":"another long password"}`),
+		map[string]string{"Content-Type": "application/json"})
+	if resp.StatusCode != http.StatusConflict {
+		t.Errorf("setup with an admin: %d, want 409", resp.StatusCode)
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	f := newFixture(t, true)
+	cookie, csrf := f.login(t)
+	body := `{"regions":[{"points":[[0,0],[1,0],[1,0.3]]}]}`
+	for _, tc := range []struct {
+		name  string
+		token string
+		want  int
+	}{{"missing", "", 403}, {"wrong", strings.Repeat("x", len(csrf)), 403}, {"right", csrf, 200}} {
+		hdr := map[string]string{"Cookie": cookie, "Content-Type": "application/json"}
+		if tc.token != "" {
+			hdr["X-CSRF-Token"] = tc.token
+		}
+		if resp := f.do(t, "PUT", "/api/v1/regions", strings.NewReader(body), hdr); resp.StatusCode != tc.want {
+			t.Errorf("PUT regions, token %s: %d, want %d", tc.name, resp.StatusCode, tc.want)
+		}
+	}
+	if got := f.settings.File().Regions; len(got) != 1 {
+		t.Fatalf("regions after the accepted PUT: %v", got)
+	}
+	// Forms: the token in the csrf field.
+	form := url.Values{"camera.source": {"synthetic"}, "camera.width": {"320"}, "camera.height": {"240"}, "camera.fps": {"10"}}
+	hdr := map[string]string{"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+	if resp := f.do(t, "POST", "/settings/camera", strings.NewReader(form.Encode()), hdr); resp.StatusCode != 403 {
+		t.Errorf("settings form without csrf: %d, want 403", resp.StatusCode)
+	}
+	form.Set("csrf", csrf)
+	if resp := f.do(t, "POST", "/settings/camera", strings.NewReader(form.Encode()), hdr); resp.StatusCode != 303 {
+		t.Errorf("settings form with csrf: %d, want 303", resp.StatusCode)
+	}
+	if got := f.settings.File().Camera; got.Width != 320 || got.FPS != 10 {
+		t.Errorf("camera after the form: %+v", got)
+	}
+	// The file has it too (atomic save).
+	saved, err := configfile.Load(filepath.Join(f.dir, "config.json"))
+	if err != nil || saved.Camera.Width != 320 || len(saved.Regions) != 1 {
+		t.Errorf("config file: %+v, %v", saved.Camera, err)
+	}
+	// The login form needs its own token (cookie + field).
+	lf := url.Values{"username": {testUser}, "password": {testPass}}
+	if resp := f.do(t, "POST", "/login", strings.NewReader(lf.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}); resp.StatusCode != 403 {
+		t.Errorf("login form without its token: %d, want 403", resp.StatusCode)
+	}
+	// Logout ends the session.
+	if resp := f.do(t, "POST", "/api/v1/logout", nil, map[string]string{"Cookie": cookie, "X-CSRF-Token": csrf}); resp.StatusCode != 204 {
+		t.Errorf("logout: %d", resp.StatusCode)
+	}
+	if resp := f.do(t, "GET", "/api/v1/status", nil, map[string]string{"Cookie": cookie}); resp.StatusCode != 401 {
+		t.Errorf("status after logout: %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestSecurityHeadersAndCookie(t *testing.T) {
+	f := newFixture(t, true)
+	resp := f.do(t, "POST", "/api/v1/login", strings.NewReader(`{"username":"`+testUser+`","password":"`+testPass+`"}`),
+		map[string]string{"Content-Type": "application/json"})
+	sc := resp.Header.Get("Set-Cookie")
+	for _, want := range []string{"vigil_session=", "HttpOnly", "SameSite=Strict", "expires="} {
+		if !strings.Contains(strings.ToLower(sc), strings.ToLower(want)) {
+			t.Errorf("Set-Cookie %q lacks %s", sc, want)
+		}
+	}
+	cookie, _ := f.login(t)
+	for _, p := range []string{"/live", "/events", "/settings", "/regions", "/status", "/account", "/api/v1/status", "/login"} {
+		resp := f.do(t, "GET", p, nil, map[string]string{"Cookie": cookie})
+		h := resp.Header
+		if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") ||
+			!strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("%s: CSP %q", p, csp)
+		}
+		if h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(h.Get("Cache-Control"), "no-store") {
+			t.Errorf("%s: headers %v", p, h)
+		}
+		if p != "/login" && resp.StatusCode != 200 {
+			t.Errorf("%s signed in: %d", p, resp.StatusCode)
+		}
+		if strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			b, _ := io.ReadAll(resp.Body)
+			if bytes.Contains(b, []byte("<script>")) || bytes.Contains(b, []byte(" style=")) || bytes.Contains(b, []byte(" onclick=")) {
+				t.Errorf("%s has inline script or style", p)
+			}
+		}
+	}
+}
+
+func TestLoginLockOut(t *testing.T) {
+	f := newFixture(t, true)
+	hdr := map[string]string{"Content-Type": "application/json"}
+	for i := 0; i < 2; i++ {
+		resp := f.do(t, "POST", "/api/v1/login", strings.NewReader(`{"username":"admin","password":"wrong password 1"}`), hdr)
+		if resp.StatusCode != 401 {
+			t.Fatalf("wrong password %d: %d, want 401", i+1, resp.StatusCode)
+		}
+	}
+	resp := f.do(t, "POST", "/api/v1/login", strings.NewReader(`{"username":"admin","password":"wrong password 1"}`), hdr)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("third wrong password: %d (Retry-After %q), want 429", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	resp = f.do(t, "POST", "/api/v1/login", strings.NewReader(`{"username":"`+testUser+`","password":"`+testPass+`"}`), hdr)
+	if resp.StatusCode != 429 {
+		t.Fatalf("right password while locked out: %d, want 429", resp.StatusCode)
+	}
+}
+
+func TestFirstRunSetupAndValidation(t *testing.T) {
+	f := newFixture(t, false)
+	resp := f.do(t, "GET", "/live", nil, nil)
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/setup" {
+		t.Fatalf("first run /live: %d → %q, want /setup", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp := f.do(t, "POST", "/api/v1/login", strings.NewReader(`{"username":"admin","password":"anything at all"}`),
+		map[string]string{"Content-Type": "application/json"}); resp.StatusCode != 401 {
+		t.Fatalf("login before setup: %d, want 401", resp.StatusCode)
+	}
+	hdr := map[string]string{"Content-Type": "application/json"}
+	if resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(`{"username":"admin","password":"short"}`), hdr); resp.StatusCode != 400 {
+		t.Fatalf("setup with a short password: %d, want 400", resp.StatusCode)
+	}
+	if resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(`{"username":"admin","password":"`+testPass+`"}`), hdr); resp.StatusCode != 201 {
+		t.Fatalf("setup: %d, want 201", resp.StatusCode)
+	}
+	b, err := os.ReadFile(filepath.Join(f.dir, "admin.json"))
+	if err != nil || !bytes.Contains(b, []byte("$argon2id$")) || bytes.Contains(b, []byte(testPass)) {
+		t.Fatalf("admin file: %s, %v", b, err)
+	}
+	cookie, csrf := f.login(t)
+	// A bad settings document: every field named at once, nothing saved.
+	resp = f.do(t, "PUT", "/api/v1/settings", strings.NewReader(`{"camera":{"source":"synthetic","width":-5,"height":480,"fps":500},"motion":{"sensitivity":11}}`),
+		map[string]string{"Cookie": cookie, "X-CSRF-Token": csrf, "Content-Type": "application/json"})
+	var ans struct {
+		Error  string
+		Fields map[string][]string
+	}
+	json.NewDecoder(resp.Body).Decode(&ans)
+	if resp.StatusCode != 400 || len(ans.Fields["camera.fps"]) == 0 || len(ans.Fields["camera.width"]) == 0 || len(ans.Fields["motion"]) == 0 {
+		t.Fatalf("bad settings: %d %+v", resp.StatusCode, ans)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "config.json")); !os.IsNotExist(err) {
+		t.Fatalf("a refused change wrote the config file (%v)", err)
+	}
+	// Events API: empty list, bad limit.
+	resp = f.do(t, "GET", "/api/v1/events?limit=5", nil, map[string]string{"Cookie": cookie})
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || !bytes.Contains(b, []byte(`"events":[]`)) {
+		t.Fatalf("events: %d %s", resp.StatusCode, b)
+	}
+	if resp := f.do(t, "GET", "/api/v1/events?limit=0", nil, map[string]string{"Cookie": cookie}); resp.StatusCode != 400 {
+		t.Fatalf("limit=0: %d, want 400", resp.StatusCode)
+	}
+}
