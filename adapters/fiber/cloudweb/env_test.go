@@ -169,7 +169,7 @@ func mustJSON(t *testing.T, resp *http.Response, status int, v any) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != status {
-		t.Fatalf("%s %s: status %d, want %d: %s", resp.Request.Method, resp.Request.URL.Path, resp.StatusCode, status, b)
+		t.Fatalf("%s %s: status %d, want %d: %.500s", resp.Request.Method, resp.Request.URL.Path, resp.StatusCode, status, b)
 	}
 	if v != nil {
 		if err := json.Unmarshal(b, v); err != nil {
