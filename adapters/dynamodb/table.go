@@ -25,6 +25,14 @@ type Table struct {
 var (
 	_ ports.Directory  = (*Table)(nil)
 	_ ports.ImageIndex = (*Table)(nil)
+
+	_ ports.Accounts    = (*Table)(nil)
+	_ ports.Licenses    = (*Table)(nil)
+	_ ports.Seats       = (*Table)(nil)
+	_ ports.Devices     = (*Table)(nil)
+	_ ports.Gallery     = (*Table)(nil)
+	_ ports.Sessions    = (*Table)(nil)
+	_ ports.RateLimiter = (*Table)(nil)
 )
 
 // New returns the table name reached through client.
