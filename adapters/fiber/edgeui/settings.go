@@ -266,7 +266,10 @@ func (s *Server) settingsForm(c *fiber.Ctx) error {
 		} else {
 			d.Errors = fieldErrors(err)
 		}
-		for k := range d.Form { // show what was sent
+		for k := range d.Form { // show what was sent (a flag's value is not sent: its field is disabled)
+			if over(k) {
+				continue
+			}
 			if strings.HasPrefix(k, section+".") || section == "motion" && (strings.HasPrefix(k, "events.") || strings.HasPrefix(k, "faces.")) ||
 				section == "outputs" && (strings.HasPrefix(k, "gpio.") || strings.HasPrefix(k, "webhook.")) {
 				d.Form[k] = c.FormValue(k)
