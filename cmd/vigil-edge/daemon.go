@@ -139,7 +139,7 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	listen := current.Effective().Listen
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return fmt.Errorf("web UI: %w", err)
+		return fmt.Errorf("web UI: %w (choose another address with -listen or the settings' listen)", err)
 	}
 	if setup, _ := accounts.NeedsSetup(ctx); setup {
 		log.Info("first run: open the web UI to create the admin account (or run `vigil-edge admin set-password`)", "listen", ln.Addr().String())

@@ -1,0 +1,160 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"vigil/domain"
+)
+
+// memAdmin is the in-memory twin of ports.AdminStore.
+type memAdmin struct {
+	mu sync.Mutex
+	u  *domain.EdgeUser
+}
+
+func (m *memAdmin) Admin(context.Context) (domain.EdgeUser, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.u == nil {
+		return domain.EdgeUser{}, false, nil
+	}
+	return *m.u, true, nil
+}
+
+func (m *memAdmin) SetAdmin(_ context.Context, u domain.EdgeUser) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.u = &u
+	return nil
+}
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+var cheap = Argon2Params{Memory: 64, Time: 1, Threads: 1}
+
+func TestHashPassword(t *testing.T) {
+	h, err := HashPassword("correct horse battery", cheap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Fatalf("hash %q", h)
+	}
+	h2, _ := HashPassword("correct horse battery", cheap)
+	if h == h2 {
+		t.Fatal("two hashes of one password are equal: no salt")
+	}
+	for pw, want := range map[string]bool{"correct horse battery": true, "correct horse batterY": false, "": false} {
+		if ok, err := CheckPassword(h, pw); err != nil || ok != want {
+			t.Errorf("CheckPassword(%q) = %v, %v; want %v", pw, ok, err, want)
+		}
+	}
+	for _, bad := range []string{"", "plain", "$2a$10$bcrypt", "$argon2id$v=19$m=99999999,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=18$m=64,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5", "$argon2id$v=19$m=64,t=1,p=1$!!$a2V5"} {
+		if _, err := CheckPassword(bad, "x"); err == nil {
+			t.Errorf("CheckPassword(%q): no error", bad)
+		}
+	}
+}
+
+func TestAccountsSetupLoginSessions(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	store := &memAdmin{}
+	a, err := NewAccounts(store, AccountsConfig{Argon2: cheap, Now: clk.now,
+		Sessions: domain.EdgeSessionRules{Idle: time.Hour, Absolute: 4 * time.Hour},
+		Limits:   domain.LoginLimits{MaxFailures: 3, Window: time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if need, _ := a.NeedsSetup(ctx); !need {
+		t.Fatal("a new store does not need setup")
+	}
+	if _, _, err := a.Login(ctx, "c1", "admin", "anything long enough"); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("login before setup: %v", err)
+	}
+	if _, _, err := a.Setup(ctx, "admin", "short"); domain.KindOf(err) != domain.Invalid {
+		t.Fatalf("setup with a short password: %v", err)
+	}
+	tok, s, err := a.Setup(ctx, "admin", "correct horse battery")
+	if err != nil || tok == "" || s.CSRF == "" || s.User != "admin" {
+		t.Fatalf("setup: %q %+v %v", tok, s, err)
+	}
+	if _, _, err := a.Setup(ctx, "admin", "another long password"); domain.KindOf(err) != domain.Conflict {
+		t.Fatalf("second setup: %v, want conflict", err)
+	}
+	if got, ok := a.Session(tok); !ok || got.CSRF != s.CSRF {
+		t.Fatal("the setup's session is not live")
+	}
+	if _, ok := a.Session("not-a-token"); ok {
+		t.Fatal("an unknown token has a session")
+	}
+	// Idle expiry, and use keeps it alive.
+	clk.t = clk.t.Add(50 * time.Minute)
+	if _, ok := a.Session(tok); !ok {
+		t.Fatal("session ended before its idle time")
+	}
+	clk.t = clk.t.Add(61 * time.Minute)
+	if _, ok := a.Session(tok); ok {
+		t.Fatal("session outlived its idle time")
+	}
+	// Login, logout.
+	tok2, _, err := a.Login(ctx, "c1", "admin", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Logout(tok2)
+	if _, ok := a.Session(tok2); ok {
+		t.Fatal("session outlived logout")
+	}
+	// Lock-out per client: the third failure locks c2, the right password
+	// is then refused too, c1 is not affected, and it ends.
+	for i := 0; i < 2; i++ {
+		if _, _, err := a.Login(ctx, "c2", "admin", "wrong password!!"); !errors.Is(err, ErrBadLogin) {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	var lo *LockedOutError
+	if _, _, err := a.Login(ctx, "c2", "admin", "wrong password!!"); !errors.As(err, &lo) || lo.RetryAfter != time.Minute {
+		t.Fatalf("third failure: %v, want a 1m lock-out", err)
+	}
+	if _, _, err := a.Login(ctx, "c2", "admin", "correct horse battery"); !errors.As(err, &lo) {
+		t.Fatalf("right password while locked out: %v", err)
+	}
+	if _, _, err := a.Login(ctx, "c1", "admin", "correct horse battery"); err != nil {
+		t.Fatalf("another client: %v", err)
+	}
+	clk.t = clk.t.Add(61 * time.Second)
+	if _, _, err := a.Login(ctx, "c2", "admin", "correct horse battery"); err != nil {
+		t.Fatalf("after the lock-out: %v", err)
+	}
+	// A wrong user name is the same answer as a wrong password.
+	if _, _, err := a.Login(ctx, "c3", "root", "correct horse battery"); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("wrong user: %v", err)
+	}
+	// Changing the password ends every session and needs the current one.
+	tok3, s3, _ := a.Login(ctx, "c1", "admin", "correct horse battery")
+	if _, _, err := a.ChangePassword(ctx, s3, "not the password", "a brand new password"); domain.KindOf(err) != domain.Invalid {
+		t.Fatalf("change with a wrong current password: %v", err)
+	}
+	tok4, _, err := a.ChangePassword(ctx, s3, "correct horse battery", "a brand new password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.Session(tok3); ok {
+		t.Fatal("old session outlived the password change")
+	}
+	if _, ok := a.Session(tok4); !ok {
+		t.Fatal("the new session is not live")
+	}
+	if _, _, err := a.Login(ctx, "c1", "admin", "a brand new password"); err != nil {
+		t.Fatalf("login with the new password: %v", err)
+	}
+}

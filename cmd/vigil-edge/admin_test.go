@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"vigil/adapters/configfile"
+	"vigil/app/edge"
+)
+
+func TestAdminSetPassword(t *testing.T) {
+	dir := t.TempDir()
+	setStdin := func(s string) {
+		old := stdin
+		stdin = strings.NewReader(s)
+		t.Cleanup(func() { stdin = old })
+	}
+	var out, errb bytes.Buffer
+	setStdin("short\n")
+	err := run(context.Background(), []string{"admin", "set-password", "-data", dir}, env(nil), &out, &errb)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "at least 12") {
+		t.Fatalf("short password: %v (exit %d)", err, exitCode(err))
+	}
+	if err := run(context.Background(), []string{"admin", "frobnicate"}, env(nil), &out, &errb); exitCode(err) != 2 {
+		t.Fatalf("unknown subcommand: %v", err)
+	}
+	const pw = "a new long password for the camera"
+	setStdin(pw + "\n")
+	if err := run(context.Background(), []string{"admin", "set-password", "-data", dir, "-user", "keeper"}, env(nil), &out, &errb); err != nil {
+		t.Fatalf("set-password: %v\n%s", err, errb.String())
+	}
+	path := filepath.Join(dir, adminFile)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("admin file mode %v, want 0600", fi.Mode().Perm())
+	}
+	b, _ := os.ReadFile(path)
+	if bytes.Contains(b, []byte(pw)) || bytes.Contains(out.Bytes(), []byte(pw)) || bytes.Contains(errb.Bytes(), []byte(pw)) {
+		t.Fatal("the password shows in the file or the output")
+	}
+	acc, err := edge.NewAccounts(configfile.AdminFile{Path: path}, edge.AccountsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := acc.Login(context.Background(), "127.0.0.1", "keeper", pw); err != nil {
+		t.Fatalf("login with the new password: %v", err)
+	}
+	if _, _, err := acc.Login(context.Background(), "127.0.0.1", "keeper", "a different long password"); err == nil {
+		t.Fatal("login with a wrong password succeeded")
+	}
+}
