@@ -150,6 +150,14 @@ func TestJSONAPI(t *testing.T) {
 		t.Fatalf("form-encoded API login: %v %v", resp.StatusCode, err)
 	}
 
+	// The gallery page pages too, keeping its filters.
+	resp = e.do(a.client, "GET", "/?limit=2&faces=1", nil, nil)
+	html := readAll(resp)
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" || strings.Count(html, `<img src=`) != 2 ||
+		!strings.Contains(html, `id="next" href="/?limit=2&amp;faces=1&amp;cursor=`) {
+		t.Fatalf("gallery page %d %q: %s", resp.StatusCode, resp.Header.Get("Cache-Control"), html)
+	}
+
 	// Logout needs the CSRF token and ends the session everywhere.
 	mustJSON(t, e.do(a.client, "POST", "/api/v1/logout", nil, nil), 403, nil)
 	mustJSON(t, e.do(a.client, "POST", "/api/v1/logout", nil, map[string]string{"X-CSRF-Token": a.csrf}), 204, nil)

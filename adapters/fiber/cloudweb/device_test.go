@@ -168,6 +168,13 @@ func TestGrantIsAPresignedPutOfExactlyThatObject(t *testing.T) {
 	if err != nil || objs[wantKey] != int64(len(body)) || len(objs) != 1 {
 		t.Fatalf("upload bucket %v %v", objs, err)
 	}
+	// Once the validator recorded the image, a new grant for it is a conflict
+	// (the device then marks the snapshot uploaded).
+	if err := e.tab.PutImage(testContext(t), domain.ImageRecord{AccountID: tn.acct.ID, DeviceID: dev.DeviceID, ID: string(ev) + "-2",
+		EventID: string(ev), TakenAt: at, Key: "images/x.jpg"}); err != nil {
+		t.Fatal(err)
+	}
+	mustJSON(t, e.do(nil, "POST", "/api/v1/device/grants", grantBody(ev, 2, len(body)), auth), 409, nil)
 	// An expired URL is refused.
 	mustJSON(t, e.do(nil, "POST", "/api/v1/device/grants", grantBody(ev, 4, len(body)), auth), 200, &g)
 	time.Sleep(3 * time.Second)
@@ -190,7 +197,7 @@ func TestGrantIsAPresignedPutOfExactlyThatObject(t *testing.T) {
 		resp.Body.Close()
 	}
 
-	// Rate limit per device: 8 a minute (2 used above; the bad requests are
+	// Rate limit per device: 8 a minute (3 used above; the bad requests are
 	// refused before they count).
 	limited := false
 	for i := range 8 {
