@@ -268,9 +268,14 @@ func (d *pipeline) run(ctx context.Context, s edge.Settings) error {
 	}
 	defer closeSrc()
 	d.live.SetMotion(s.Motion)
+	tracer := edge.NewTracer(store, log)
+	tracer.SetMotion(s.Motion)
 	mon, err := edge.NewMonitor(d.live.Source(src), edge.MonitorConfig{
 		Motion: s.Motion, Events: s.Events, Schedule: s.Schedule, Regions: s.Regions, Recorder: rec,
-		OnFrame: d.live.OnFrame,
+		OnFrame: func(r edge.FrameReport) {
+			d.live.OnFrame(r)
+			tracer.OnFrame(r)
+		},
 		Report: func(sum edge.Summary) {
 			d.live.Report(sum)
 			ev := " "
@@ -302,9 +307,11 @@ func (d *pipeline) run(ctx context.Context, s edge.Settings) error {
 	g.Go(func() error {
 		defer stop() // a finite source (a clip) ended: stop the rest too
 		err := mon.Run(gctx)
+		tracer.Close() // stores the trace of an event the stop ended, then ends its Run
 		ended = err == nil && ctx.Err() == nil
 		return err
 	})
+	g.Go(func() error { return tracer.Run(gctx) })
 	g.Go(func() error {
 		return ret.Run(gctx)
 	})

@@ -346,6 +346,27 @@ func TestWebUI(t *testing.T) {
 			t.Fatalf("event %s at %v after the include region was saved: motion outside it fired", ev.ID, ev.Start)
 		}
 	}
+	// The first event's score trace: why it fired.
+	body = evalJS[string](u, `(() => { const x = new XMLHttpRequest(); x.open("GET", "/api/v1`+firstEvent+`", false); x.send(); return x.responseText; })()`)
+	var withTrace struct {
+		Trace *struct {
+			Scores    []float64 `json:"scores"`
+			Threshold float64   `json:"threshold"`
+			PreRoll   int       `json:"pre_roll"`
+		} `json:"trace"`
+	}
+	if err := json.Unmarshal([]byte(body), &withTrace); err != nil || withTrace.Trace == nil {
+		t.Fatalf("first event has no score trace: %v: %s", err, body)
+	}
+	above := 0
+	for _, v := range withTrace.Trace.Scores {
+		if v > withTrace.Trace.Threshold {
+			above++
+		}
+	}
+	if tr := withTrace.Trace; tr.PreRoll < 1 || len(tr.Scores) < tr.PreRoll+3 || above < 3 || tr.Threshold <= 0 {
+		t.Fatalf("first event's trace: pre-roll %d, %d points, %d above the threshold %v", tr.PreRoll, len(tr.Scores), above, tr.Threshold)
+	}
 	status := evalJS[string](u, `(() => { const x = new XMLHttpRequest(); x.open("GET", "/api/v1/status", false); x.send(); return x.responseText; })()`)
 	var st struct {
 		FPS float64 `json:"fps"`

@@ -43,6 +43,16 @@ type eventJSONT struct {
 	Frames       int            `json:"frames"`
 	Faces        []faceJSON     `json:"faces"`
 	Snapshots    []snapshotJSON `json:"snapshots"`
+	Trace        *traceJSON     `json:"trace,omitempty"` // event pages and GET /events/{id} only
+}
+
+// traceJSON is an event's score over time: one point (the highest score)
+// per step frames, pre_roll points of them before the event started.
+type traceJSON struct {
+	Scores    []float32 `json:"scores"`
+	Step      int       `json:"step"`
+	PreRoll   int       `json:"pre_roll"`
+	Threshold float32   `json:"threshold"`
 }
 
 func box(b domain.Box) boxJSON { return boxJSON{b.X0, b.Y0, b.X1, b.Y1} }
@@ -96,13 +106,38 @@ func (s *Server) apiEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return jsonError(c, status(err), s.message(c, err))
 	}
-	return c.JSON(eventJSON(ev))
+	j, err := s.eventWithTrace(c, ev)
+	if err != nil {
+		return jsonError(c, status(err), s.message(c, err))
+	}
+	return c.JSON(j)
+}
+
+// eventWithTrace is the event's JSON with its score trace, when stored.
+func (s *Server) eventWithTrace(c *fiber.Ctx, ev domain.Event) (eventJSONT, error) {
+	j := eventJSON(ev)
+	tr, ok, err := s.cfg.Events.Trace(c.UserContext(), ev.ID)
+	if err != nil {
+		return j, err
+	}
+	if ok {
+		j.Trace = &traceJSON{Scores: tr.Scores, Step: tr.Step, PreRoll: tr.PreRoll, Threshold: tr.Threshold}
+	}
+	return j, nil
+}
+
+// deleteEvent removes the event and its trace.
+func (s *Server) deleteEvent(c *fiber.Ctx, id domain.EventID) error {
+	if err := s.cfg.Events.DeleteEvent(c.UserContext(), id); err != nil {
+		return err
+	}
+	return s.cfg.Events.DeleteTrace(c.UserContext(), id)
 }
 
 func (s *Server) apiEventDelete(c *fiber.Ctx) error {
 	ev, err := s.event(c)
 	if err == nil {
-		err = s.cfg.Events.DeleteEvent(c.UserContext(), ev.ID)
+		err = s.deleteEvent(c, ev.ID)
 	}
 	if err != nil {
 		return jsonError(c, status(err), s.message(c, err))

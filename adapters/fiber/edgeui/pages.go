@@ -98,8 +98,12 @@ func (s *Server) eventPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	j, err := s.eventWithTrace(c, ev)
+	if err != nil {
+		return err
+	}
 	d := s.data(c, "Event "+string(ev.ID), "events")
-	d.Data = eventView{Event: ev, JSON: eventJSON(ev)}
+	d.Data = eventView{Event: ev, JSON: j}
 	return s.render(c, "event", d)
 }
 
@@ -108,7 +112,7 @@ func (s *Server) eventDeleteForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Events.DeleteEvent(c.UserContext(), ev.ID); err != nil {
+	if err := s.deleteEvent(c, ev.ID); err != nil {
 		return err
 	}
 	s.cfg.Log.Info("event deleted", "event", ev.ID, "user", current(c).User)

@@ -37,6 +37,9 @@ type EventStore interface {
 	Events(ctx context.Context, before domain.EventID, limit int, day time.Time) ([]domain.Event, error)
 	Event(ctx context.Context, id domain.EventID) (domain.Event, error)
 	DeleteEvent(ctx context.Context, id domain.EventID) error
+	// Trace is the event's score trace; ok is false when it has none.
+	Trace(ctx context.Context, id domain.EventID) (tr domain.ScoreTrace, ok bool, err error)
+	DeleteTrace(ctx context.Context, id domain.EventID) error
 }
 
 // SnapshotReader reads a stored snapshot file (adapters/disk).

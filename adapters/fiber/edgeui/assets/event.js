@@ -23,6 +23,21 @@
     g.fillStyle = "#0b63c5"; g.fillRect(0, 8, peak.width * Math.min(1, ev.peak_score / 100), peak.height - 16);
     g.fillStyle = "#1d232a"; g.font = "13px sans-serif"; g.fillText("peak " + ev.peak_score.toFixed(1) + " %", 6, peak.height / 2 + 4);
   }
+  const trace = document.getElementById("trace");
+  if (trace && ev.trace) {
+    const g = trace.getContext("2d"), W = trace.width, H = trace.height, t = ev.trace, n = t.scores.length;
+    let top = 10;
+    for (const v of t.scores) top = Math.max(top, v * 1.2);
+    top = Math.min(100, Math.max(top, t.threshold * 1.5));
+    const x = function (i) { return n > 1 ? i * (W - 4) / (n - 1) + 2 : W / 2; };
+    const y = function (v) { return H - 2 - (H - 4) * Math.min(v, top) / top; };
+    g.fillStyle = "#e8ecef"; g.fillRect(0, 0, x(t.pre_roll), H);
+    g.strokeStyle = "#0b63c5"; g.lineWidth = 1.5; g.beginPath();
+    t.scores.forEach(function (v, i) { if (i === 0) g.moveTo(x(i), y(v)); else g.lineTo(x(i), y(v)); });
+    g.stroke();
+    g.strokeStyle = "#d03030"; g.setLineDash([4, 3]); g.beginPath(); g.moveTo(0, y(t.threshold)); g.lineTo(W, y(t.threshold)); g.stroke(); g.setLineDash([]);
+    g.fillStyle = "#5b6670"; g.font = "11px sans-serif"; g.fillText(top.toFixed(0) + " %", 4, 12);
+  }
   const del = document.getElementById("delete-form");
   if (del) del.addEventListener("submit", function (e) { if (!confirm(del.dataset.confirm)) e.preventDefault(); });
 })();
