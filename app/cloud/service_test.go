@@ -1,0 +1,151 @@
+package cloud_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"vigil/adapters/inmem"
+	"vigil/app/cloud"
+	"vigil/domain"
+)
+
+// newService is the service over the in-memory twins, on a clock the
+// test moves.
+func newService(t *testing.T, cfg cloud.Config) (*cloud.Service, *inmem.Tenants, *time.Time) {
+	t.Helper()
+	st := &inmem.Tenants{}
+	clock := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	svc, err := cloud.New(cloud.Stores{Accounts: st, Licenses: st, Seats: st, Devices: st, Gallery: st, Sessions: st, Limiter: st,
+		Presigner: inmem.Presigner{Upload: "up", Production: "prod"}}, cfg, func() time.Time { return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, st, &clock
+}
+
+func TestEnrollAuthenticateGrantRevoke(t *testing.T) {
+	ctx := context.Background()
+	svc, st, clock := newService(t, cloud.Config{UploadLifetime: time.Minute})
+	a, err := svc.CreateAccount(ctx, "Owner@Example.org", "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, l, err := svc.IssueLicense(ctx, a.ID, 1, clock.AddDate(0, 1, 0))
+	if err != nil || l.Seats != 1 || strings.Contains(l.KeyHash, key) {
+		t.Fatalf("license %+v %v", l, err)
+	}
+	if _, err := svc.Enroll(ctx, "  "+key+"\n", "front door"); err != nil { // pasted keys keep their spaces
+		t.Fatalf("enroll: %v", err)
+	}
+	if _, err := svc.Enroll(ctx, key, "back door"); domain.KindOf(err) != domain.Unlicensed {
+		t.Fatalf("second enrollment on one seat: %v", err)
+	}
+	ds, _ := st.Devices(ctx, a.ID)
+	if err := svc.Revoke(ctx, domain.Session{AccountID: a.ID}, ds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	e, err := svc.Enroll(ctx, key, "back door")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.AccountID != a.ID || !domain.ValidDeviceID(e.DeviceID) || len(e.Secret) < 40 {
+		t.Fatalf("enrollment %+v", e)
+	}
+	d, err := svc.AuthenticateDevice(ctx, e.DeviceID, e.Secret)
+	if err != nil || d.SecretHash == e.Secret || d.SecretHash == "" {
+		t.Fatalf("authenticate %+v %v", d, err)
+	}
+	for _, bad := range [][2]string{{e.DeviceID, e.Secret + "x"}, {e.DeviceID, ""}, {"dev_x", e.Secret}, {ds[0].ID, e.Secret}} {
+		if _, err := svc.AuthenticateDevice(ctx, bad[0], bad[1]); domain.KindOf(err) != domain.Unauthorized {
+			t.Fatalf("authenticate %v: %v", bad, err)
+		}
+	}
+
+	ev := domain.NewEventID(clock.Add(-time.Hour), [10]byte{7})
+	g, err := svc.Grant(ctx, d, cloud.GrantRequest{EventID: string(ev), Name: domain.SnapshotName(ev, 3), Bytes: 1000, ContentType: "image/jpeg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Key != cloud.UploadKey(a.ID, e.DeviceID, ev, domain.SnapshotName(ev, 3)) || !strings.Contains(g.URL, "expires=60&length=1000") {
+		t.Fatalf("grant %+v", g)
+	}
+	// Expired license: Unlicensed.
+	*clock = clock.AddDate(0, 2, 0)
+	if _, err := svc.Grant(ctx, d, cloud.GrantRequest{EventID: string(ev), Name: domain.SnapshotName(ev, 4), Bytes: 10, ContentType: "image/jpeg"}); domain.KindOf(err) != domain.Unlicensed {
+		t.Fatalf("expired license: %v", err)
+	}
+	// Revoked: the secret stops working.
+	if err := svc.Revoke(ctx, domain.Session{AccountID: a.ID}, e.DeviceID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AuthenticateDevice(ctx, e.DeviceID, e.Secret); domain.KindOf(err) != domain.Unauthorized {
+		t.Fatalf("revoked: %v", err)
+	}
+	if err := svc.Revoke(ctx, domain.Session{AccountID: a.ID}, "dev_nope"); domain.KindOf(err) != domain.NotFound {
+		t.Fatalf("revoke a malformed ID: %v", err)
+	}
+}
+
+func TestLoginSessionsAndGallery(t *testing.T) {
+	ctx := context.Background()
+	svc, st, clock := newService(t, cloud.Config{SessionLifetime: time.Hour})
+	a, err := svc.CreateAccount(ctx, "owner@example.org", "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateAccount(ctx, "owner@example.org", "another long password"); domain.KindOf(err) != domain.Conflict {
+		t.Fatalf("same address: %v", err)
+	}
+	_, _, err = svc.Login(ctx, "OWNER@example.org", "a wrong password", "1.2.3.4")
+	_, _, err2 := svc.Login(ctx, "nobody@example.org", "a wrong password", "1.2.3.4")
+	if domain.KindOf(err) != domain.Unauthorized || err2 == nil || err.Error() != err2.Error() {
+		t.Fatalf("wrong password %v, unknown user %v: want the same error", err, err2)
+	}
+	token, se, err := svc.Login(ctx, "OWNER@example.org", "a long enough password", "1.2.3.4")
+	if err != nil || se.AccountID != a.ID || se.CSRF == "" || strings.Contains(se.TokenHash, token) {
+		t.Fatalf("login %+v %v", se, err)
+	}
+	if got, err := svc.Session(ctx, token); err != nil || got.AccountID != a.ID {
+		t.Fatalf("session %+v %v", got, err)
+	}
+	if cloud.CheckCSRF(se, se.CSRF) != nil || cloud.CheckCSRF(se, "x") == nil {
+		t.Fatal("CSRF")
+	}
+
+	dev := domain.NewDeviceID(*clock, [10]byte{1})
+	ev := domain.NewEventID(clock.Add(-time.Minute), [10]byte{2})
+	if err := st.PutImage(ctx, domain.ImageRecord{AccountID: a.ID, DeviceID: dev, ID: string(ev) + "-1", EventID: string(ev),
+		Key: "images/k.jpg", ThumbKey: "thumbs/k.jpg"}); err != nil {
+		t.Fatal(err)
+	}
+	imgs, next, err := svc.Images(ctx, se, domain.ImageQuery{})
+	if err != nil || next != "" || len(imgs) != 1 || !strings.Contains(imgs[0].URL, "prod/images/k.jpg?expires=100") ||
+		!strings.Contains(imgs[0].ThumbURL, "thumbs/k.jpg?expires=100") {
+		t.Fatalf("images %+v %q %v", imgs, next, err)
+	}
+	one, err := svc.Image(ctx, se, imgs[0].Key)
+	if err != nil || one.ID != string(ev)+"-1" {
+		t.Fatalf("image %+v %v", one, err)
+	}
+	other := domain.Session{AccountID: domain.NewAccountID(*clock, [10]byte{9})}
+	if _, err := svc.Image(ctx, other, imgs[0].Key); domain.KindOf(err) != domain.NotFound {
+		t.Fatalf("another account's image: %v", err)
+	}
+	if _, err := svc.Image(ctx, se, "../../etc/passwd"); domain.KindOf(err) != domain.NotFound {
+		t.Fatalf("malformed key: %v", err)
+	}
+
+	*clock = clock.Add(2 * time.Hour)
+	if _, err := svc.Session(ctx, token); domain.KindOf(err) != domain.Unauthorized {
+		t.Fatalf("expired session: %v", err)
+	}
+	token, _, _ = svc.Login(ctx, "owner@example.org", "a long enough password", "1.2.3.4")
+	if err := svc.Logout(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Session(ctx, token); domain.KindOf(err) != domain.Unauthorized {
+		t.Fatalf("after logout: %v", err)
+	}
+}
