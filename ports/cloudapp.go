@@ -8,7 +8,9 @@ import (
 )
 
 // The cloud app's ports. Each is used by app/cloud and implemented by
-// adapters/dynamodb (Accounts … RateLimiter), and adapters/s3 (Presigner). Lookups of another account's records
+// adapters/dynamodb (Accounts … RateLimiter) or adapters/s3 (Presigner),
+// with in-memory twins in adapters/inmem (Tenants, Presigner); the stores'
+// contract is app/cloud/cloudtest. Lookups of another account's records
 // answer NotFound, as if they did not exist.
 
 // Accounts keeps accounts and the users who sign in to them.
