@@ -54,7 +54,7 @@ type settingsView struct {
 	Device     string
 	CloudURL   string
 	Enroll     bool // enrollment is available
-	Sections   []string
+	Status     edge.Status
 }
 
 // formValues gives the settings as the form fields show them.
@@ -112,7 +112,7 @@ func (s *Server) settingsData(c *fiber.Ctx) pageData {
 	d.Form = formValues(st)
 	d.Errors = map[string][]string{}
 	d.Data = settingsView{Overridden: s.cfg.Overridden, Days: weekdays, Device: st.Cloud.DeviceID, CloudURL: st.Cloud.URL,
-		Enroll: s.cfg.Cloud != nil}
+		Enroll: s.cfg.Cloud != nil, Status: s.cfg.Status(c.UserContext())}
 	return d
 }
 
