@@ -50,6 +50,7 @@ type Server struct {
 	SecretKey string
 
 	bin, dir, addr string
+	opts           Options
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -57,11 +58,38 @@ type Server struct {
 	out    *lockedBuffer
 }
 
+// Options add to the versitygw that StartWith runs.
+type Options struct {
+	// Addr is the loopback address to listen on (host:port); empty: a
+	// free port. For a test that must name the endpoint before the
+	// server starts.
+	Addr string
+	// Args are extra global flags (before the backend), e.g.
+	// "--event-webhook-url", URL.
+	Args []string
+	// Env are extra environment variables ("NAME=value"), e.g.
+	// VGW_EVENT_WEBHOOK_URL (a URL holding a secret stays off the command
+	// line that ps shows).
+	Env []string
+	// AccessKey and SecretKey are the root credentials; empty: generated.
+	// For a client configured before the server starts.
+	AccessKey, SecretKey string
+}
+
 // Start returns an S3 server for t: the one the environment names, or a
 // versitygw of its own, stopped when t ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	if ep := os.Getenv("VIGIL_TEST_S3_ENDPOINT"); ep != "" {
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options for the versitygw it runs. With options
+// set, a server named by the environment is not used (it would not have
+// them).
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
+	custom := o.Addr != "" || len(o.Args) > 0 || len(o.Env) > 0 || o.AccessKey != ""
+	if ep := os.Getenv("VIGIL_TEST_S3_ENDPOINT"); ep != "" && !custom {
 		s := &Server{Endpoint: strings.TrimRight(ep, "/"), Region: os.Getenv("VIGIL_TEST_S3_REGION"),
 			AccessKey: os.Getenv("VIGIL_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("VIGIL_TEST_S3_SECRET_KEY")}
 		if s.AccessKey == "" || s.SecretKey == "" {
@@ -80,7 +108,13 @@ func Start(t testing.TB) *Server {
 		t.Fatalf("s3test: %v: run `make tools` (go install %s)", err, Module)
 	}
 	s := &Server{Region: "us-east-1", AccessKey: "vigil" + randomHex(8), SecretKey: randomHex(20),
-		bin: bin, dir: t.TempDir(), out: &lockedBuffer{}}
+		bin: bin, dir: t.TempDir(), out: &lockedBuffer{}, opts: o}
+	if o.AccessKey != "" || o.SecretKey != "" {
+		if o.AccessKey == "" || len(o.SecretKey) < 8 {
+			t.Fatal("s3test: Options need both AccessKey and a SecretKey of 8 characters or more")
+		}
+		s.AccessKey, s.SecretKey = o.AccessKey, o.SecretKey
+	}
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
@@ -89,7 +123,10 @@ func Start(t testing.TB) *Server {
 	})
 	var last error
 	for range 3 { // the free port may be taken between choosing and binding it
-		addr, err := freePort()
+		addr, err := o.Addr, error(nil)
+		if addr == "" {
+			addr, err = freePort()
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,8 +194,9 @@ func (s *Server) start() error {
 	if s.cmd != nil {
 		return errors.New("already running")
 	}
-	cmd := exec.Command(s.bin, "--port", s.addr, "--health", "/health", "--region", s.Region, "--quiet", "posix", s.dir)
-	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+s.AccessKey, "ROOT_SECRET_ACCESS_KEY="+s.SecretKey)
+	args := append([]string{"--port", s.addr, "--health", "/health", "--region", s.Region, "--quiet"}, s.opts.Args...)
+	cmd := exec.Command(s.bin, append(args, "posix", s.dir)...)
+	cmd.Env = append(append(os.Environ(), "ROOT_ACCESS_KEY_ID="+s.AccessKey, "ROOT_SECRET_ACCESS_KEY="+s.SecretKey), s.opts.Env...)
 	cmd.Stdout, cmd.Stderr = s.out, s.out
 	if err := cmd.Start(); err != nil {
 		return err
