@@ -40,6 +40,7 @@ tools:
 	GO=$(GO) scripts/versitygw.sh install
 	scripts/chromium.sh >/dev/null
 	scripts/dynalite.sh install
+	GO=$(GO) scripts/lambda-rie.sh install
 
 tools-arm64:
 	scripts/ensure-apt.sh $(QEMU) qemu-user-static $(ARM64_CC) gcc-aarch64-linux-gnu
