@@ -80,20 +80,18 @@ func TestScreenshots(t *testing.T) {
 		15*time.Second, "the live view")
 	time.Sleep(3 * time.Second) // a few seconds of chart
 	shoot("live")
-	for i := 0; i < 30; i++ {
+	const ended = `([...document.querySelectorAll(".event a")].find(a => !a.textContent.includes("running"))||{}).pathname||""`
+	ev := ""
+	for i := 0; i < 40 && ev == ""; i++ { // an event that ended, with its score trace
 		u.open("/events")
-		if evalJS[bool](u, `document.querySelectorAll(".event").length > 0`) {
-			break
+		if ev = evalJS[string](u, ended); ev == "" {
+			time.Sleep(time.Second)
 		}
-		time.Sleep(time.Second)
 	}
-	time.Sleep(6 * time.Second) // let the first event end, and maybe a second one
-	u.open("/events")
-	shoot("events")
-	ev := evalJS[string](u, `(document.querySelector(".event a")||{}).pathname||""`)
 	if ev == "" {
-		t.Fatal("no event to show")
+		t.Fatal("no ended event to show")
 	}
+	shoot("events")
 	u.open(ev)
 	shoot("event")
 	u.open("/settings")

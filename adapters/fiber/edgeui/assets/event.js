@@ -26,9 +26,9 @@
   const trace = document.getElementById("trace");
   if (trace && ev.trace) {
     const g = trace.getContext("2d"), W = trace.width, H = trace.height, t = ev.trace, n = t.scores.length;
-    let top = 10;
+    let top = 1;
     for (const v of t.scores) top = Math.max(top, v * 1.2);
-    top = Math.min(100, Math.max(top, t.threshold * 1.5));
+    top = Math.min(100, Math.max(top, t.threshold * 2));
     const x = function (i) { return n > 1 ? i * (W - 4) / (n - 1) + 2 : W / 2; };
     const y = function (v) { return H - 2 - (H - 4) * Math.min(v, top) / top; };
     g.fillStyle = "#e8ecef"; g.fillRect(0, 0, x(t.pre_roll), H);

@@ -61,8 +61,8 @@
     g.clearRect(0, 0, W, H);
     const pts = d.points;
     if (!pts.length) return;
-    let top = 10;
-    for (const p of pts) top = Math.max(top, p.score * 1.2, p.threshold * 1.2);
+    let top = 1;
+    for (const p of pts) top = Math.max(top, p.score * 1.2, p.threshold * 2);
     top = Math.min(100, top);
     const n = 150, step = W / n;
     const y = function (v) { return H - 2 - (H - 4) * Math.min(v, top) / top; };
