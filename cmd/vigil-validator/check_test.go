@@ -6,7 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io/fs"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -88,5 +92,53 @@ func TestCheckUsageErrors(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"check", "/nonexistent/file.jpg"}, noenv, &out, &errb); err == nil {
 		t.Error("an unreadable file passed")
+	}
+}
+
+// TestCheckPeakRSS runs the built command over every hostile sample in one
+// process and reads its peak resident set from the kernel: at most 256 MB,
+// with every file rejected for a reason.
+func TestCheckPeakRSS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary (-short)")
+	}
+	var files []string
+	err := filepath.WalkDir("../../testdata/validator/malformed", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if n := d.Name(); !strings.HasPrefix(n, "LICENSE") && !strings.HasPrefix(n, "README") && !strings.HasSuffix(n, ".md") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil || len(files) < 20 {
+		t.Fatalf("%d hostile files, %v", len(files), err)
+	}
+	bin := buildValidator(t)
+	cmd := exec.Command(bin, append([]string{"check", "--json"}, files...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("check: %v\n%s", err, errb.String())
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Fatal("no resource usage on this system")
+	}
+	peak := ru.Maxrss * 1024 // Linux: kilobytes
+	t.Logf("peak RSS of check over %d hostile files: %.1f MB", len(files), float64(peak)/1e6)
+	if peak > 256<<20 {
+		t.Errorf("peak RSS %d bytes, over 256 MB", peak)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != len(files) {
+		t.Fatalf("%d results for %d files", len(lines), len(files))
+	}
+	for _, l := range lines {
+		var r checkResult
+		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Verdict != "rejected" || r.Reason == "" {
+			t.Errorf("%s (%v)", l, err)
+		}
 	}
 }
