@@ -42,6 +42,16 @@ tools:
 	scripts/dynalite.sh install
 	GO=$(GO) scripts/lambda-rie.sh install
 
+## validator-image: the validator's container image with podman (FROM scratch: static binary + CA certificates;
+## also an AWS Lambda container image, see README)
+.PHONY: validator-image
+validator-image:
+	scripts/ensure-apt.sh podman podman update-ca-certificates ca-certificates
+	@rm -rf dist/validator-image && mkdir -p dist/validator-image
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o dist/validator-image/vigil-validator ./cmd/vigil-validator
+	cp /etc/ssl/certs/ca-certificates.crt dist/validator-image/
+	podman build -f deploy/validator/Containerfile -t vigil-validator:latest dist/validator-image
+
 tools-arm64:
 	scripts/ensure-apt.sh $(QEMU) qemu-user-static $(ARM64_CC) gcc-aarch64-linux-gnu
 
