@@ -52,10 +52,9 @@ var funcs = template.FuncMap{
 		}
 		return d.Round(100 * time.Millisecond).String()
 	},
-	"mb":   func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) },
-	"pct":  func(f float64) string { return fmt.Sprintf("%.1f %%", f) },
-	"f1":   func(f float64) string { return fmt.Sprintf("%.1f", f) },
-	"join": func(ss []string) string { return strings.Join(ss, "; ") },
+	"mb":  func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) },
+	"pct": func(f float64) string { return fmt.Sprintf("%.1f %%", f) },
+	"f1":  func(f float64) string { return fmt.Sprintf("%.1f", f) },
 	"uploaded": func(t time.Time) string {
 		if t.IsZero() {
 			return "queued"
@@ -64,13 +63,6 @@ var funcs = template.FuncMap{
 	},
 	"errs": func(d pageData, field string) []string { return d.Errors[field] },
 	"val":  func(d pageData, field string) string { return d.Form[field] },
-	"seq": func(n int) []int {
-		s := make([]int, n)
-		for i := range s {
-			s[i] = i
-		}
-		return s
-	},
 	"overridden": func(list []string, field string) bool {
 		for _, f := range list {
 			if f == field {

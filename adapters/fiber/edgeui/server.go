@@ -67,7 +67,6 @@ type Config struct {
 	// not editable, in the UI), e.g. "camera.source".
 	Overridden []string
 	Log        *slog.Logger
-	Now        func() time.Time
 }
 
 // Server is the UI's Fiber app.
@@ -103,9 +102,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	pages, err := parsePages()
 	if err != nil {
