@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -136,17 +137,55 @@ func TestAPIEnrollAndUnlink(t *testing.T) {
 	if s, _ := configfile.Load(filepath.Join(data, "config.json")); s.Cloud.URL != "" || s.Cloud.DeviceID != "" {
 		t.Fatalf("settings after unlink: %+v", s.Cloud)
 	}
-	// Events through the API, newest first.
-	deadline = time.Now().Add(20 * time.Second)
+	// Events through the API, newest first: wait for one that ended.
+	deadline = time.Now().Add(30 * time.Second)
+	var ev map[string]any
 	for {
-		code, ans = a.call("GET", "/api/v1/events?limit=1", nil)
-		if evs, _ := ans["events"].([]any); code == 200 && len(evs) == 1 {
+		code, ans = a.call("GET", "/api/v1/events?limit=5", nil)
+		evs, _ := ans["events"].([]any)
+		for _, e := range evs {
+			if m := e.(map[string]any); m["end"] != nil {
+				ev = m
+				break
+			}
+		}
+		if ev != nil {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no event through the API: %d %v", code, ans)
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+	// Download an event (zip of its record and snapshots), then delete it.
+	id := ev["id"].(string)
+	resp, err := a.http.Get(d.url("/events/" + id + "/download"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	if err != nil || resp.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("download: %v (%s)", err, resp.Header.Get("Content-Type"))
+	}
+	names := map[string]bool{}
+	for _, f := range zr.File {
+		names[f.Name] = true
+	}
+	snaps := ev["snapshots"].([]any)
+	first := snaps[0].(map[string]any)["name"].(string)
+	if !names[id+"/event.json"] || !names[id+"/"+first] {
+		t.Fatalf("zip holds %v", names)
+	}
+	if code, _ := a.call("DELETE", "/api/v1/events/"+id, nil); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	if code, _ := a.call("GET", "/api/v1/events/"+id, nil); code != 404 {
+		t.Fatalf("event after delete: %d", code)
+	}
+	if code, _ := a.call("GET", "/snapshots/"+first, nil); code != 404 {
+		t.Fatalf("snapshot after delete: %d", code)
 	}
 	if code, _ := a.call("POST", "/api/v1/logout", nil); code != 204 {
 		t.Fatalf("logout: %d", code)

@@ -126,8 +126,13 @@ func (s *Server) eventWithTrace(c *fiber.Ctx, ev domain.Event) (eventJSONT, erro
 	return j, nil
 }
 
-// deleteEvent removes the event and its trace.
-func (s *Server) deleteEvent(c *fiber.Ctx, id domain.EventID) error {
+// deleteEvent removes an ended event and its trace (a running one is a
+// Conflict: the camera is still adding to it).
+func (s *Server) deleteEvent(c *fiber.Ctx, ev domain.Event) error {
+	if ev.Running() {
+		return domain.E("delete event", domain.Conflict, errors.New("the event is still running: delete it when it has ended"))
+	}
+	id := ev.ID
 	if err := s.cfg.Events.DeleteEvent(c.UserContext(), id); err != nil {
 		return err
 	}
@@ -137,7 +142,7 @@ func (s *Server) deleteEvent(c *fiber.Ctx, id domain.EventID) error {
 func (s *Server) apiEventDelete(c *fiber.Ctx) error {
 	ev, err := s.event(c)
 	if err == nil {
-		err = s.deleteEvent(c, ev.ID)
+		err = s.deleteEvent(c, ev)
 	}
 	if err != nil {
 		return jsonError(c, status(err), s.message(c, err))

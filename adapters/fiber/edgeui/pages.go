@@ -112,7 +112,7 @@ func (s *Server) eventDeleteForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deleteEvent(c, ev.ID); err != nil {
+	if err := s.deleteEvent(c, ev); err != nil {
 		return err
 	}
 	s.cfg.Log.Info("event deleted", "event", ev.ID, "user", current(c).User)

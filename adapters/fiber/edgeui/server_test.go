@@ -326,3 +326,79 @@ func TestFirstRunSetupAndValidation(t *testing.T) {
 		t.Fatalf("limit=0: %d, want 400", resp.StatusCode)
 	}
 }
+
+// TestEventsPagesAndDelete lists, shows and deletes events of the real
+// store; a running event cannot be deleted.
+func TestEventsPagesAndDelete(t *testing.T) {
+	f := newFixture(t, true)
+	ctx := context.Background()
+	t0 := time.Date(2026, 5, 4, 10, 0, 0, 0, time.Local)
+	var ids []domain.EventID
+	for i := 0; i < 30; i++ {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		ev := &domain.Event{ID: domain.NewEventID(at, [10]byte{byte(i)}), Start: at, PeakScore: 5, Frames: 3}
+		if i < 29 {
+			ev.End = at.Add(5 * time.Second)
+		}
+		if err := f.store.SaveEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		snap := domain.Snapshot{Kind: domain.FirstSnapshot, Frame: 1, Time: at, Name: domain.SnapshotName(ev.ID, 1)}
+		if err := f.store.AddSnapshot(ctx, ev, snap, []byte("\xff\xd8 not really a jpeg \xff\xd9")); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ev.ID)
+	}
+	cookie, csrf := f.login(t)
+	hdr := map[string]string{"Cookie": cookie}
+	page := func(q string) string {
+		resp := f.do(t, "GET", "/events"+q, nil, hdr)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET /events%s: %d", q, resp.StatusCode)
+		}
+		return string(b)
+	}
+	first := page("")
+	if !strings.Contains(first, string(ids[29])) || strings.Contains(first, string(ids[0])) || !strings.Contains(first, `id="older"`) {
+		t.Fatal("the first page is not the newest events with a link to older ones")
+	}
+	older := page("?before=" + string(ids[6]))
+	if !strings.Contains(older, string(ids[5])) || strings.Contains(older, string(ids[6])) {
+		t.Fatal("the older page does not start before the given event")
+	}
+	day := page("?day=" + t0.AddDate(0, 0, 1).Format("2006-01-02"))
+	if !strings.Contains(day, string(ids[14])) || !strings.Contains(day, string(ids[29])) || strings.Contains(day, string(ids[13])) {
+		t.Fatal("the day filter shows events of other days")
+	}
+	if resp := f.do(t, "GET", "/events?day=yesterday", nil, hdr); resp.StatusCode != 400 {
+		t.Fatalf("bad day: %d", resp.StatusCode)
+	}
+	if resp := f.do(t, "GET", "/events/"+string(ids[3]), nil, hdr); resp.StatusCode != 200 {
+		t.Fatalf("event page: %d", resp.StatusCode)
+	}
+	if resp := f.do(t, "GET", "/events/nope", nil, hdr); resp.StatusCode != 404 {
+		t.Fatalf("unknown event page: %d", resp.StatusCode)
+	}
+	snap := "/snapshots/" + domain.SnapshotName(ids[3], 1)
+	if resp := f.do(t, "GET", snap, nil, hdr); resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("snapshot: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	del := map[string]string{"Cookie": cookie, "X-CSRF-Token": csrf}
+	if resp := f.do(t, "DELETE", "/api/v1/events/"+string(ids[29]), nil, del); resp.StatusCode != 409 {
+		t.Fatalf("delete of the running event: %d, want 409", resp.StatusCode)
+	}
+	form := url.Values{"csrf": {csrf}}
+	resp := f.do(t, "POST", "/events/"+string(ids[3])+"/delete", strings.NewReader(form.Encode()),
+		map[string]string{"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+	if resp.StatusCode != 303 {
+		t.Fatalf("delete form: %d", resp.StatusCode)
+	}
+	if resp := f.do(t, "GET", snap, nil, hdr); resp.StatusCode != 404 {
+		t.Fatalf("snapshot after delete: %d", resp.StatusCode)
+	}
+	if _, err := f.store.Event(ctx, ids[3]); domain.KindOf(err) != domain.NotFound {
+		t.Fatalf("event after delete: %v", err)
+	}
+}
+
