@@ -401,4 +401,3 @@ func TestEventsPagesAndDelete(t *testing.T) {
 		t.Fatalf("event after delete: %v", err)
 	}
 }
-
