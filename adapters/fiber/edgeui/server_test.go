@@ -401,3 +401,40 @@ func TestEventsPagesAndDelete(t *testing.T) {
 		t.Fatalf("event after delete: %v", err)
 	}
 }
+
+func TestChangePasswordForm(t *testing.T) {
+	f := newFixture(t, true)
+	cookie, csrf := f.login(t)
+	other, _ := f.login(t)
+	post := func(form url.Values) *http.Response {
+		form.Set("csrf", csrf)
+		return f.do(t, "POST", "/account/password", strings.NewReader(form.Encode()),
+			map[string]string{"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+	}
+	resp := post(url.Values{"current": {"not it at all"}, "new": {"brand new password"}, "new2": {"brand new password"}})
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 400 || !bytes.Contains(b, []byte("wrong password")) {
+		t.Fatalf("wrong current password: %d", resp.StatusCode)
+	}
+	resp = post(url.Values{"current": {testPass}, "new": {"brand new password"}, "new2": {"brand new passwort"}})
+	if resp.StatusCode != 400 {
+		t.Fatalf("new passwords differ: %d", resp.StatusCode)
+	}
+	resp = post(url.Values{"current": {testPass}, "new": {"brand new password"}, "new2": {"brand new password"}})
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || !bytes.Contains(b, []byte("Password changed")) {
+		t.Fatalf("change: %d", resp.StatusCode)
+	}
+	var fresh string
+	for _, c := range resp.Cookies() {
+		if c.Name == "vigil_session" {
+			fresh = c.Name + "=" + c.Value
+		}
+	}
+	for name, c := range map[string]string{"old": cookie, "other": other} {
+		if resp := f.do(t, "GET", "/api/v1/status", nil, map[string]string{"Cookie": c}); resp.StatusCode != 401 {
+			t.Errorf("%s session after the change: %d, want 401", name, resp.StatusCode)
+		}
+	}
+	if resp := f.do(t, "GET", "/api/v1/status", nil, map[string]string{"Cookie": fresh}); fresh == "" || resp.StatusCode != 200 {
+		t.Errorf("the new session: %d", resp.StatusCode)
+	}
+}
