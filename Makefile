@@ -12,7 +12,7 @@ FUZZTIME  ?= 15s
 
 .PHONY: run build cross test test-unit test-arm64 test-purego fuzz vet bench bench-arm64 fmt lint tools tools-arm64 clean
 
-## run: the edge on its embedded defaults (synthetic scene), per-second motion figures
+## run: the edge on its embedded defaults (synthetic scene), per-second motion figures, web UI on http://localhost:8080
 run:
 	$(GO) run ./cmd/vigil-edge
 
