@@ -30,7 +30,7 @@ cross:
 	@file dist/*-linux-arm64 2>/dev/null || ls -l dist/
 
 ## test: everything CI runs: format, vet (amd64, arm64, purego), unit tests, arm64 under qemu, purego, fuzz
-test: lint test-unit test-arm64 test-purego fuzz cross bench-arm64
+test: lint test-unit test-arm64 test-purego fuzz cross bench-arm64 test-e2e
 
 test-unit: tools
 	$(GO) test -count=1 ./...
@@ -41,6 +41,20 @@ tools:
 	scripts/chromium.sh >/dev/null
 	scripts/dynalite.sh install
 	GO=$(GO) scripts/lambda-rie.sh install
+
+## dev: the whole stack on loopback (versitygw, dynalite, validator, cloud with a demo account, the edge on the PETS
+## clip or SOURCE=file:PATH|synthetic); prints the URLs and generated credentials, writes data/dev/stack.json; Ctrl-C stops it
+SOURCE ?=
+.PHONY: dev test-e2e images
+dev: tools
+	SOURCE='$(SOURCE)' $(GO) run ./scripts/devstack -data data/dev
+
+## test-e2e: the end-to-end tests on the whole stack (happy path in Chromium, offline, crash, load, hostile device)
+test-e2e: tools
+	$(GO) test -count=1 -tags e2e -timeout 20m -v -run '^TestE2E' ./scripts/devstack/...
+
+## images: both container images (validator and cloud) with podman
+images: validator-image cloud-image
 
 ## validator-image: the validator's container image with podman (FROM scratch: static binary + CA certificates;
 ## also an AWS Lambda container image, see README)
