@@ -165,6 +165,11 @@ func (s *Server) snapshotFile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if c.Query("thumb") == "1" {
+		if b, err = thumbnail(b); err != nil {
+			return domain.E("snapshot "+name, domain.Invalid, err)
+		}
+	}
 	c.Set(fiber.HeaderContentType, "image/jpeg")
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	if c.Query("download") == "1" {
