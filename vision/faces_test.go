@@ -6,7 +6,10 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	pigo "github.com/esimov/pigo/core"
 )
 
 // lumaOf decodes an image file into a luma frame (BT.601, as a camera's Y).
@@ -80,5 +83,57 @@ func TestFacesInARegionOnly(t *testing.T) {
 	}
 	if faces := d.Detect(f, Rect{10, 10, 20, 20}); faces != nil {
 		t.Fatalf("a region smaller than MinSize found %v", faces)
+	}
+}
+
+// The scan returns exactly pigo's RunCascade detections (same windows,
+// same scores, same order) on real photos, whatever the workers, the
+// region's stride or the search parameters.
+func TestScanMatchesPigo(t *testing.T) {
+	d, err := NewFaceDetector(FaceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	photos := []string{"../testdata/faces/gocv_face_webcam.jpg", "../testdata/faces/obama.jpg", "../testdata/faces/pigo_sample.jpg",
+		"../testdata/faces/grace_hopper_512x512.jpg", "../testdata/nofaces/skimage_rocket.jpg"}
+	params := []struct {
+		min          int
+		shift, scale float64
+	}{{20, 0.1, 1.1}, {24, 0.15, 1.2}, {9, 0.05, 1.05}}
+	for i, path := range photos {
+		f := lumaOf(t, path)
+		if i == 1 { // a region: a stride wider than the rows
+			f = f.Sub(Rect{37, 11, f.Width - 5, f.Height - 3})
+		}
+		for j, p := range params {
+			if j == 2 && i > 0 {
+				continue // the slow parameters once
+			}
+			maxSize := min(f.Width, f.Height)
+			want := d.p.RunCascade(pigo.CascadeParams{MinSize: p.min, MaxSize: maxSize, ShiftFactor: p.shift, ScaleFactor: p.scale,
+				ImageParams: pigo.ImageParams{Pixels: f.Pix, Rows: f.Height, Cols: f.Width, Dim: f.Stride}}, 0)
+			if len(want) == 0 && i == 0 {
+				t.Fatal("pigo found nothing on the webcam photo")
+			}
+			for _, workers := range []int{1, 2, 5} {
+				got := d.f.scan(f, p.min, maxSize, p.shift, p.scale, workers)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s %+v workers %d: %d detections, pigo %d", path, p, workers, len(got), len(want))
+				}
+			}
+		}
+	}
+}
+
+func TestUnpackForestRejectsBadCascades(t *testing.T) {
+	for _, b := range [][]byte{nil, facefinder[:15], facefinder[:len(facefinder)-1], append(slices.Clone(facefinder), 0)} {
+		if _, err := unpackForest(b); err == nil {
+			t.Errorf("a cascade of %d bytes unpacked", len(b))
+		}
+	}
+	bad := slices.Clone(facefinder)
+	bad[8] = 40 // depth
+	if _, err := unpackForest(bad); err == nil {
+		t.Error("depth 40 unpacked")
 	}
 }

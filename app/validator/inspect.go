@@ -188,7 +188,13 @@ func encodeClean(img image.Image) (Clean, error) {
 	}
 	clean.JPEG = bytes.Clone(buf.Bytes())
 	buf.Reset()
-	if err := jpeg.Encode(&buf, thumbnail(img, ThumbWidth), &jpeg.Options{Quality: thumbQuality}); err != nil {
+	var thumb image.Image
+	if m, ok := img.(*image.YCbCr); ok {
+		thumb = thumbnailYCbCr(m, ThumbWidth)
+	} else {
+		thumb = thumbnail(img, ThumbWidth)
+	}
+	if err := jpeg.Encode(&buf, thumb, &jpeg.Options{Quality: thumbQuality}); err != nil {
 		return Clean{}, fmt.Errorf("thumbnail: %w", err)
 	}
 	clean.Thumb = bytes.Clone(buf.Bytes())

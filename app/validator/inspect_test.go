@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/jpeg"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -337,4 +338,49 @@ func FuzzInspect(f *testing.F) {
 			t.Fatalf("accepted without a clean copy or with a reason: %+v", v)
 		}
 	})
+}
+
+// The plane-by-plane thumbnail of a YCbCr image looks like the RGB one,
+// for every chroma subsampling and odd sizes.
+func TestThumbnailYCbCrMatchesRGB(t *testing.T) {
+	src := read(t, "../../testdata/faces/gocv_face_webcam.jpg")
+	img, err := jpeg.Decode(bytes.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ratios := []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420,
+		image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410}
+	for _, r := range ratios {
+		for _, size := range []image.Point{{641, 479}, {333, 97}, {320, 240}, {100, 50}, {1, 1}} {
+			m := image.NewYCbCr(image.Rect(0, 0, size.X, size.Y), r)
+			// The photo's luma, smooth chroma (as photos have).
+			photo := img.(*image.YCbCr)
+			for y := range size.Y {
+				for x := range size.X {
+					m.Y[m.YOffset(x, y)] = photo.Y[photo.YOffset(x%640, y%480)]
+					m.Cb[m.COffset(x, y)] = uint8(90 + 60*x/size.X)
+					m.Cr[m.COffset(x, y)] = uint8(160 - 50*y/size.Y)
+				}
+			}
+			got := thumbnailYCbCr(m, 320)
+			want := thumbnail(m, 320)
+			if got.Bounds() != want.Bounds() {
+				t.Fatalf("%v %v: bounds %v, want %v", r, size, got.Bounds(), want.Bounds())
+			}
+			var diff, n float64
+			for y := range want.Bounds().Dy() {
+				for x := range want.Bounds().Dx() {
+					r1, g1, b1, _ := got.At(x, y).RGBA()
+					r2, g2, b2, _ := want.At(x, y).RGBA()
+					for _, d := range []float64{float64(r1>>8) - float64(r2>>8), float64(g1>>8) - float64(g2>>8), float64(b1>>8) - float64(b2>>8)} {
+						diff += d * d
+						n++
+					}
+				}
+			}
+			if rms := math.Sqrt(diff / n); rms > 4 {
+				t.Errorf("%v %v: RMS difference %.1f levels", r, size, rms)
+			}
+		}
+	}
 }

@@ -109,3 +109,73 @@ func thumbnail(img image.Image, maxWidth int) *image.RGBA {
 	flush(cur)
 	return dst
 }
+
+// thumbnailYCbCr is thumbnail for a YCbCr image (every decoded JPEG but
+// CMYK and grayscale ones), done plane by plane without the RGB round
+// trip: the thumbnail keeps m's chroma subsampling, each plane averaged
+// over boxes as thumbnail does, and the JPEG encoder takes it as it is.
+func thumbnailYCbCr(m *image.YCbCr, maxWidth int) *image.YCbCr {
+	b := m.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	dw := min(sw, maxWidth)
+	dh := max(1, (sh*dw+sw/2)/sw)
+	dst := image.NewYCbCr(image.Rect(0, 0, dw, dh), m.SubsampleRatio)
+	boxPlane(dst.Y, dst.YStride, dw, dh, m.Y[m.YOffset(b.Min.X, b.Min.Y):], m.YStride, sw, sh)
+	cw, ch := chromaSize(m.SubsampleRatio, sw, sh)
+	cdw, cdh := chromaSize(m.SubsampleRatio, dw, dh)
+	off := m.COffset(b.Min.X, b.Min.Y)
+	boxPlane(dst.Cb, dst.CStride, cdw, cdh, m.Cb[off:], m.CStride, cw, ch)
+	boxPlane(dst.Cr, dst.CStride, cdw, cdh, m.Cr[off:], m.CStride, cw, ch)
+	return dst
+}
+
+// chromaSize is the size of the chroma planes of a w×h image (as
+// image.NewYCbCr lays them out for an image at the origin).
+func chromaSize(r image.YCbCrSubsampleRatio, w, h int) (int, int) {
+	switch r {
+	case image.YCbCrSubsampleRatio422:
+		return (w + 1) / 2, h
+	case image.YCbCrSubsampleRatio420:
+		return (w + 1) / 2, (h + 1) / 2
+	case image.YCbCrSubsampleRatio440:
+		return w, (h + 1) / 2
+	case image.YCbCrSubsampleRatio411:
+		return (w + 3) / 4, h
+	case image.YCbCrSubsampleRatio410:
+		return (w + 3) / 4, (h + 1) / 2
+	}
+	return w, h
+}
+
+// boxPlane averages the sw×sh plane src into the dw×dh plane dst
+// (dw ≤ sw, dh ≤ sh): every source sample counts in the one target sample
+// its position maps to.
+func boxPlane(dst []byte, dstride, dw, dh int, src []byte, sstride, sw, sh int) {
+	sum := make([]uint32, dw)
+	cnt := make([]uint32, dw)
+	cols := make([]int32, sw)
+	for sx := range sw {
+		cols[sx] = int32(sx * dw / sw)
+	}
+	cur := 0
+	flush := func(dy int) {
+		out := dst[dy*dstride : dy*dstride+dw]
+		for dx := range out {
+			out[dx] = uint8((sum[dx] + cnt[dx]/2) / cnt[dx])
+			sum[dx], cnt[dx] = 0, 0
+		}
+	}
+	for sy := range sh {
+		if dy := sy * dh / sh; dy != cur {
+			flush(cur)
+			cur = dy
+		}
+		row := src[sy*sstride : sy*sstride+sw]
+		for sx, v := range row {
+			dx := cols[sx]
+			sum[dx] += uint32(v)
+			cnt[dx]++
+		}
+	}
+	flush(cur)
+}
