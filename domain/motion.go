@@ -77,12 +77,6 @@ func (s MotionSettings) Threshold() int {
 	return 70 - 5*s.sensitivity()
 }
 
-// EffectiveCellPercent is the effective despeckle percentage.
-func (s MotionSettings) EffectiveCellPercent() int { return s.cellPercent() }
-
-// EffectiveMinCells is the effective number of cells that make motion.
-func (s MotionSettings) EffectiveMinCells() int { return s.minCells() }
-
 func (s MotionSettings) cellPercent() int {
 	if s.CellPercent > 0 {
 		return s.CellPercent
