@@ -104,6 +104,19 @@ func (e *Edge) Stop() error {
 	return e.p.stop(20 * time.Second)
 }
 
+// Restart stops the edge and runs it again on another source.
+func (e *Edge) Restart(ctx context.Context, source string) error {
+	if err := e.Stop(); err != nil {
+		return err
+	}
+	args := []string{"run", "-data", e.DataDir, "-source", source, "-listen", strings.TrimPrefix(e.URL, "http://")}
+	if strings.HasPrefix(source, "file:") {
+		args = append(args, "-loop")
+	}
+	e.p.args = args
+	return e.Start(ctx)
+}
+
 // Start runs a stopped edge again.
 func (e *Edge) Start(ctx context.Context) error {
 	if e.p.running() {

@@ -44,8 +44,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"vigil/adapters/dynamodb"
 )
@@ -501,6 +501,9 @@ func (s *Stack) StartCloud(ctx context.Context) error {
 // KillValidator ends the validator with SIGKILL: whatever it was doing
 // stops half way.
 func (s *Stack) KillValidator() { s.validator.kill() }
+
+// ValidatorRunning reports whether the validator process is alive.
+func (s *Stack) ValidatorRunning() bool { return s.validator.running() }
 
 // ValidatorPID is the validator's process ID (0: not running).
 func (s *Stack) ValidatorPID() int { return s.validator.pid() }
