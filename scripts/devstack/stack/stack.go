@@ -235,6 +235,18 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	return s, nil
 }
 
+// Edge returns the edge named name (the stack's own is "edge"), or nil.
+func (s *Stack) Edge(name string) *Edge {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.edges {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
 // Info describes the running stack (as stack.json does).
 func (s *Stack) Info() Info { return s.info }
 
