@@ -392,12 +392,12 @@ func (t *forest) classifyPair(f Frame, sc *scaleScan, baseA, baseB, hot int) (fl
 // the comparison's outcome is a coin toss the predictor cannot learn).
 func step(idx int, pix []byte, base int, offs []int32) int {
 	a, b := int(pix[base+int(offs[2*idx])]), int(pix[base+int(offs[2*idx+1])])
-	return 2*idx + 1 + (b-a)>>63
+	return 2*idx + 1 + (b-a)>>31 // b-a is within ±255: -1 when a > b, on 32-bit ints too
 }
 
 // step6 is step for trees of depth 6, whose offsets are an array (no
 // bounds checks on them: idx stays below 64).
 func step6(idx int, pix []byte, base int, offs *[128]int32) int {
 	a, b := int(pix[base+int(offs[(2*idx)&127])]), int(pix[base+int(offs[(2*idx+1)&127])])
-	return 2*idx + 1 + (b-a)>>63
+	return 2*idx + 1 + (b-a)>>31 // b-a is within ±255: -1 when a > b, on 32-bit ints too
 }
