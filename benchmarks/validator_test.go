@@ -246,9 +246,15 @@ func TestFacesHitsVsBaseline(t *testing.T) {
 			for _, face := range d.Detect(f, vision.Rect{}) {
 				ours = append(ours, face.Box)
 			}
-			for _, det := range pigoBaseline(p, f) {
+			dets := pigoBaseline(p, f)
+			for _, det := range dets {
 				h := det.Scale / 2
 				theirs = append(theirs, vision.Rect{X0: det.Col - h, Y0: det.Row - h, X1: det.Col + h, Y1: det.Row + h})
+			}
+			if has { // the face Vigil finds is where plain pigo's strongest box for it is
+				if iou := bestIoU(ours, theirs, dets, centre); iou < 0.3 {
+					t.Errorf("%s: Vigil's box overlaps plain pigo's by %.2f (IoU), want ≥ 0.3", e.Name(), iou)
+				}
 			}
 			h, fl := count(ours, centre, has)
 			vigilHits, vigilFalse = vigilHits+h, vigilFalse+fl
@@ -264,4 +270,30 @@ func TestFacesHitsVsBaseline(t *testing.T) {
 	if vigilHits != len(faceCentres) || vigilFalse > pigoFalse {
 		t.Errorf("Vigil: %d of %d faces, %d false hits (plain pigo %d)", vigilHits, len(faceCentres), vigilFalse, pigoFalse)
 	}
+}
+
+func holds(b vision.Rect, c [2]int) bool { return c[0] >= b.X0 && c[0] < b.X1 && c[1] >= b.Y0 && c[1] < b.Y1 }
+
+// bestIoU is the intersection over union of Vigil's box holding the face
+// centre c and the strongest of plain pigo's boxes holding it (0 when
+// either has none).
+func bestIoU(ours, theirs []vision.Rect, dets []pigo.Detection, c [2]int) float64 {
+	var ref vision.Rect
+	best := float32(-1)
+	for i, b := range theirs {
+		if holds(b, c) && dets[i].Q > best {
+			ref, best = b, dets[i].Q
+		}
+	}
+	for _, b := range ours {
+		if holds(b, c) && best > 0 {
+			in := b.Intersect(ref)
+			if in.Empty() {
+				return 0
+			}
+			i := float64(in.Dx() * in.Dy())
+			return i / (float64(b.Dx()*b.Dy()+ref.Dx()*ref.Dy()) - i)
+		}
+	}
+	return 0
 }

@@ -260,11 +260,24 @@ func TestServeThroughVersitygwWebhook(t *testing.T) {
 	c.put(t, bad, readTestdata(t, "../../testdata/validator/malformed/fuzzdb/lottapixel.jpg"))
 	eventually(t, "the quarantine copy", func() bool { _, ok := c.objects(t, c.uploads)["quarantine/"+bad]; return ok })
 	eventually(t, "the REJECT item", func() bool { return len(c.rejections(t)) == 1 })
-	if r := c.rejections(t)[0]; r.Reason != domain.TooManyPixels || r.SourceKey != bad || r.QuarantineKey != "quarantine/"+bad {
+	if r := c.rejections(t)[0]; r.Reason != domain.TooManyPixels || r.SourceKey != bad || r.QuarantineKey != "quarantine/"+bad ||
+		r.DeviceID != dev || r.SHA256 == "" || r.Bytes == 0 {
 		t.Errorf("rejection %+v", r)
 	}
 	if _, ok := c.objects(t, c.uploads)[bad]; ok {
 		t.Error("the rejected upload is still in the upload bucket")
+	}
+
+	// A key outside the pattern, with characters an encoder would touch:
+	// versitygw sends it raw, the validator quarantines it as it is.
+	odd := "uploads/" + c.seed.Account.ID + "/odd name+1%.jpg"
+	c.put(t, odd, []byte("whatever"))
+	eventually(t, "the quarantine copy of an odd key", func() bool { _, ok := c.objects(t, c.uploads)["quarantine/"+odd]; return ok })
+	eventually(t, "the REJECT item of an odd key", func() bool { return len(c.rejections(t)) == 2 })
+	for _, r := range c.rejections(t) {
+		if r.SourceKey == odd && r.Reason != domain.BadKey {
+			t.Errorf("odd key: %+v", r)
+		}
 	}
 
 	// The same event three times more, at once, besides versitygw's own.
