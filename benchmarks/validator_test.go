@@ -272,7 +272,9 @@ func TestFacesHitsVsBaseline(t *testing.T) {
 	}
 }
 
-func holds(b vision.Rect, c [2]int) bool { return c[0] >= b.X0 && c[0] < b.X1 && c[1] >= b.Y0 && c[1] < b.Y1 }
+func holds(b vision.Rect, c [2]int) bool {
+	return c[0] >= b.X0 && c[0] < b.X1 && c[1] >= b.Y0 && c[1] < b.Y1
+}
 
 // bestIoU is the intersection over union of Vigil's box holding the face
 // centre c and the strongest of plain pigo's boxes holding it (0 when
