@@ -39,16 +39,28 @@ func enrollDevice(t *testing.T, s *stack.Stack, licenseKey, name string) *device
 
 func (d *device) ID() string { return d.client.DeviceID }
 
-// upload sends body as snapshot n of a new event and returns the object's key.
+// upload sends body as snapshot n of a new event and returns the object's
+// key. Like the edge's uploader it tries again, with a new grant, when the
+// store refuses or fails a PUT (versitygw's posix backend can answer 409
+// ExistingObjectIsDirectory when a PUT races the removal of the last object
+// of its directory); a refused grant is final.
 func (d *device) upload(ctx context.Context, body []byte, n int) (string, error) {
 	var e [10]byte
 	_, _ = rand.Read(e[:])
 	ev := domain.NewEventID(time.Now(), e)
-	g, err := d.client.Grant(ctx, domain.Upload{Name: domain.SnapshotName(ev, n), Event: ev, Bytes: len(body)})
-	if err != nil {
-		return "", err
+	var err error
+	for attempt := range 4 {
+		time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
+		var g domain.UploadGrant
+		g, err = d.client.Grant(ctx, domain.Upload{Name: domain.SnapshotName(ev, n), Event: ev, Bytes: len(body)})
+		if err != nil {
+			return "", err
+		}
+		if err = d.putter.Put(ctx, g, body); err == nil {
+			return g.Key, nil
+		}
 	}
-	return g.Key, d.putter.Put(ctx, g, body)
+	return "", err
 }
 
 // malformed reads every file of testdata/validator/malformed.
