@@ -1,8 +1,10 @@
 // Command vigil-bench runs Vigil's kernel benchmarks on the machine it is
 // copied to (build it with `make bench-arm64` for a Raspberry Pi) and prints
-// the same table as `make bench`, with the CPU model and the kernel chosen.
+// the same table as `make bench`, with the CPU model and the kernel chosen,
+// then the edge pipeline (BenchmarkEdgePipeline on the embedded PETS
+// frames: luma decode, motion kernel and rules per frame).
 //
-//	vigil-bench [-count 5] [-benchtime 500ms] [-res 640x480,...] [-kernels neon,swar]
+//	vigil-bench [-count 5] [-benchtime 500ms] [-res 640x480,...] [-kernels neon,swar] [-pipeline=false]
 //	vigil-bench -parse bench.txt   # format `go test -bench` output
 package main
 
@@ -42,6 +44,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	resList := fs.String("res", "", "resolutions, e.g. 320x240,640x480 (default: all)")
 	kernels := fs.String("kernels", "", "kernels to measure (default: all this CPU runs)")
 	jpegToo := fs.Bool("jpeg", true, "also measure the luma JPEG decoder against image/jpeg (on an embedded PETS frame)")
+	pipeline := fs.Bool("pipeline", true, "also measure the edge pipeline (luma decode at 1/4 + motion + rules) on embedded PETS frames")
 	parse := fs.String("parse", "", "format this `go test -bench` output file instead of measuring (- for stdin)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -61,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		benchmarks.WriteTable(stdout, samples)
+		benchmarks.WritePipelineTable(stdout, samples)
 		return nil
 	}
 
@@ -123,8 +127,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	if *pipeline {
+		frames := benchmarks.PETSFrames()
+		add("EdgePipeline/"+benchmarks.PipelineName, func(b *testing.B) { benchmarks.EdgePipeline(b, frames) })
+	}
 	fmt.Fprintln(stderr)
 	benchmarks.WriteTable(stdout, samples)
+	benchmarks.WritePipelineTable(stdout, samples)
 	return nil
 }
 
