@@ -206,6 +206,10 @@ func unpackForest(b []byte) (*forest, error) {
 	return f, nil
 }
 
+// offsetPool keeps the offset tables of a scan for the next one (about
+// 1 MB for a 640×480 frame).
+var offsetPool = sync.Pool{New: func() any { return new([]int32) }}
+
 // hotTrees is how many leading trees get their offsets precomputed per
 // scale: nearly every window is rejected within them; the rare window that
 // passes goes on with offsets computed as it goes.
@@ -225,12 +229,21 @@ func (t *forest) scan(f Frame, minSize, maxSize int, shift, factor float64, work
 	var scales []scaleScan
 	hot := min(hotTrees, len(t.thr))
 	nodes := t.leaves
+	per := hot * nodes * 2
+	buf := offsetPool.Get().(*[]int32)
+	defer offsetPool.Put(buf)
+	*buf = (*buf)[:0]
 	for size := minSize; size <= maxSize; size = int(float64(size) + math.Max(2, float64(size)*factor-float64(size))) {
 		sc := scaleScan{size: size, step: int(math.Max(shift*float64(size), 1)), first: size/2 + 1}
 		if sc.first > f.Height-sc.first || sc.first > f.Width-sc.first {
 			continue
 		}
-		sc.offs = make([]int32, hot*nodes*2)
+		if len(*buf)+per > cap(*buf) {
+			*buf = append(make([]int32, 0, 2*cap(*buf)+per), *buf...)
+		}
+		n := len(*buf)
+		*buf = (*buf)[:n+per]
+		sc.offs = (*buf)[n : n+per : n+per]
 		for i := range hot {
 			for idx := 1; idx < nodes; idx++ {
 				c := t.codes[i*4*nodes+4*idx:]
