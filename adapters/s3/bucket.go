@@ -59,6 +59,10 @@ func (b *Bucket) Read(ctx context.Context, key string, limit int64) ([]byte, err
 	out, err := b.c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.name), Key: aws.String(key),
 		Range: aws.String(fmt.Sprintf("bytes=0-%d", limit))})
 	if err != nil {
+		var ae smithy.APIError
+		if errors.As(err, &ae) && ae.ErrorCode() == "InvalidRange" { // an empty object
+			return []byte{}, nil
+		}
 		return nil, apiError(ctx, op, err)
 	}
 	defer out.Body.Close()

@@ -38,6 +38,13 @@ func contract(t *testing.T, b store, q ports.Quarantine, upload func(key string,
 	if got, err := b.Read(ctx, k, 1000); err != nil || !bytes.Equal(got, body) {
 		t.Errorf("Read 1000: %d bytes, %v", len(got), err)
 	}
+	upload("uploads/empty", nil)
+	if n, err := b.Size(ctx, "uploads/empty"); err != nil || n != 0 {
+		t.Errorf("Size of an empty object: %d, %v", n, err)
+	}
+	if got, err := b.Read(ctx, "uploads/empty", 10); err != nil || len(got) != 0 {
+		t.Errorf("Read of an empty object: %d bytes, %v", len(got), err)
+	}
 	if _, err := b.Size(ctx, "uploads/none"); domain.KindOf(err) != domain.NotFound {
 		t.Errorf("Size of nothing: %v", err)
 	}

@@ -172,6 +172,9 @@ func (p *Pipeline) handle(ctx context.Context, key string, t *timings) (Outcome,
 		return o, fmt.Errorf("validator: size of %s: %w", key, err)
 	}
 	o.Bytes = size
+	if size == 0 { // nothing to read (a ranged GET of it is an error)
+		return p.reject(ctx, o, k, domain.EmptyFile, "no bytes", nil, t)
+	}
 	if size > p.limits.MaxBytes {
 		t.read = time.Since(start)
 		return p.reject(ctx, o, k, domain.TooLarge, fmt.Sprintf("%d bytes, the limit is %d", size, p.limits.MaxBytes), nil, t)

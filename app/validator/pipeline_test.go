@@ -117,6 +117,7 @@ func TestRejectedToQuarantine(t *testing.T) {
 		{name: "not an image", key: uploadKey(1), data: []byte("<?php system($_GET['c']); ?>"), reason: domain.NotAnImage},
 		{name: "truncated", key: uploadKey(2), data: file(t, "../../testdata/validator/malformed/go/video-001.progressive.truncated.jpeg"), reason: domain.Corrupt},
 		{name: "too large", key: uploadKey(3), data: make([]byte, 5<<20+1), reason: domain.TooLarge},
+		{name: "empty", key: uploadKey(8), data: []byte{}, reason: domain.EmptyFile},
 		{name: "bad key", key: "uploads/" + acct + "/" + dev + "/2026/13/28/x.jpg", data: file(t, "../../testdata/faces/obama.jpg"), reason: domain.BadKey},
 		{name: "unknown device", key: strings.Replace(uploadKey(4), dev, "dev_01JDZ2F7QH4M8RS0XK3V9TB6WC", 1), data: file(t, "../../testdata/faces/obama.jpg"), reason: domain.UnknownDevice},
 		{name: "unknown account", key: strings.Replace(uploadKey(4), acct, "acct_01JDZ2F7QH4M8RS0XK3V9TB6WC", 1), data: file(t, "../../testdata/faces/obama.jpg"), reason: domain.UnknownDevice},
