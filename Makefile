@@ -46,7 +46,9 @@ tools:
 ## clip or SOURCE=file:PATH|synthetic); prints the URLs and generated credentials, writes data/dev/stack.json; Ctrl-C stops it
 SOURCE ?=
 .PHONY: dev test-e2e images
-dev: tools
+dev:
+	GO=$(GO) scripts/versitygw.sh install
+	scripts/dynalite.sh install
 	SOURCE='$(SOURCE)' $(GO) run ./scripts/devstack -data data/dev
 
 ## test-e2e: the end-to-end tests on the whole stack (happy path in Chromium, offline, crash, load, hostile device)

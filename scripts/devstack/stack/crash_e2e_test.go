@@ -19,7 +19,8 @@ import (
 // every upload ends in production or in quarantine — never both, never
 // neither — with the matching item, and nothing stays in the upload bucket.
 func TestE2ECrash(t *testing.T) {
-	s := start(t, stack.Config{NoEdge: true})
+	// One upload at a time: the batch takes long enough to be caught half way.
+	s := start(t, stack.Config{NoEdge: true, ValidatorConcurrency: 1})
 	ctx := context.Background()
 	in := s.Info()
 	dev := enrollDevice(t, s, s.Demo.LicenseKey, "crash")
