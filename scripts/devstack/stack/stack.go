@@ -177,6 +177,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.Dir, err = filepath.Abs(cfg.Dir); err != nil {
 		return nil, err
 	}
+	if err := checkEmptiable(cfg.Dir); err != nil {
+		return nil, err
+	}
 	if err := os.RemoveAll(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("stack: empty %s: %w", cfg.Dir, err)
 	}
@@ -245,6 +248,31 @@ func (s *Stack) Edge(name string) *Edge {
 		}
 	}
 	return nil
+}
+
+// checkEmptiable refuses to empty a directory that is not a stack's: it
+// must be missing, empty, or hold what Start writes (a mistyped -data must
+// not wipe a repository).
+func checkEmptiable(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stack: %w", err)
+	}
+	known := map[string]bool{"bin": true, "logs": true, "s3": true, "stack.json": true, "stack.json.tmp": true}
+	for _, e := range entries {
+		if !known[e.Name()] && !(e.IsDir() && fileExists(filepath.Join(dir, e.Name(), "config.json"))) {
+			return fmt.Errorf("stack: %s holds %s, which the stack did not write: choose an empty or new directory", dir, e.Name())
+		}
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // Info describes the running stack (as stack.json does).
