@@ -3,7 +3,6 @@ package validator
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -86,5 +85,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-var errGone = errors.New("the upload object is gone")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -159,7 +158,7 @@ func (p *Pipeline) handle(ctx context.Context, key string, t *timings) (Outcome,
 	}
 	k, err := ParseUploadKey(key)
 	if err != nil {
-		return p.reject(ctx, o, k, domain.BadKey, errors.Unwrap(err).Error(), nil, t)
+		return p.reject(ctx, o, k, domain.BadKey, err.Error(), nil, t)
 	}
 
 	start := time.Now()
