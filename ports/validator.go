@@ -1,6 +1,9 @@
 package ports
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // The validator's object stores. Errors carry a domain Kind: NotFound for a
 // missing object, Conflict for a conditional write that found the object
@@ -35,4 +38,14 @@ type Production interface {
 	// PutNew stores body under key unless an object is there already, in
 	// which case it returns a domain Conflict error and changes nothing.
 	PutNew(ctx context.Context, key, contentType string, body []byte) error
+}
+
+// UploadLister lists the upload objects still waiting, for a sweep that
+// handles what no event announced (an S3-compatible store's webhook is not
+// retried when the validator was down). Used by app/validator's Sweeper;
+// implemented by adapters/s3 and adapters/inmem.
+type UploadLister interface {
+	// ListUploads calls each for every object under prefix with its last
+	// modification time, in key order, until each returns an error.
+	ListUploads(ctx context.Context, prefix string, each func(key string, modified time.Time) error) error
 }

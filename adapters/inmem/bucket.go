@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"vigil/domain"
 	"vigil/ports"
@@ -20,16 +22,20 @@ type Bucket struct {
 	// "delete", "put", "copy"); an error it returns is the operation's.
 	// Tests make the store unavailable there.
 	Fail func(op, key string) error
+	// Now stamps each write (default time.Now).
+	Now func() time.Time
 
 	mu      sync.Mutex
 	objects map[string][]byte
 	types   map[string]string
 	writes  map[string]int
+	mod     map[string]time.Time
 }
 
 var (
-	_ ports.Uploads    = (*Bucket)(nil)
-	_ ports.Production = (*Bucket)(nil)
+	_ ports.Uploads      = (*Bucket)(nil)
+	_ ports.Production   = (*Bucket)(nil)
+	_ ports.UploadLister = (*Bucket)(nil)
 )
 
 func (b *Bucket) fail(op, key string) error {
@@ -41,8 +47,18 @@ func (b *Bucket) fail(op, key string) error {
 
 func (b *Bucket) init() {
 	if b.objects == nil {
-		b.objects, b.types, b.writes = map[string][]byte{}, map[string]string{}, map[string]int{}
+		b.objects, b.types, b.writes, b.mod = map[string][]byte{}, map[string]string{}, map[string]int{}, map[string]time.Time{}
 	}
+}
+
+// stamp records a write of key (b.mu held).
+func (b *Bucket) stamp(key string) {
+	now := time.Now
+	if b.Now != nil {
+		now = b.Now
+	}
+	b.mod[key] = now()
+	b.writes[key]++
 }
 
 // Put stores body under key, replacing what was there (a device's upload).
@@ -51,7 +67,7 @@ func (b *Bucket) Put(key string, body []byte) {
 	defer b.mu.Unlock()
 	b.init()
 	b.objects[key] = slices.Clone(body)
-	b.writes[key]++
+	b.stamp(key)
 }
 
 // Size implements ports.Uploads.
@@ -94,6 +110,7 @@ func (b *Bucket) Delete(ctx context.Context, key string) error {
 	defer b.mu.Unlock()
 	delete(b.objects, key)
 	delete(b.types, key)
+	delete(b.mod, key)
 	return nil
 }
 
@@ -110,7 +127,32 @@ func (b *Bucket) PutNew(ctx context.Context, key, contentType string, body []byt
 	}
 	b.objects[key] = slices.Clone(body)
 	b.types[key] = contentType
-	b.writes[key]++
+	b.stamp(key)
+	return nil
+}
+
+// ListUploads implements ports.UploadLister.
+func (b *Bucket) ListUploads(ctx context.Context, prefix string, each func(key string, modified time.Time) error) error {
+	if err := b.check(ctx, "list", prefix); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	type obj struct {
+		key string
+		mod time.Time
+	}
+	var objs []obj
+	for _, k := range slices.Sorted(maps.Keys(b.objects)) {
+		if strings.HasPrefix(k, prefix) {
+			objs = append(objs, obj{k, b.mod[k]})
+		}
+	}
+	b.mu.Unlock()
+	for _, o := range objs {
+		if err := each(o.key, o.mod); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -169,4 +170,24 @@ func apiError(ctx context.Context, op string, err error) error {
 		kind = domain.Unavailable
 	}
 	return domain.E(op, kind, err)
+}
+
+var _ ports.UploadLister = (*Bucket)(nil)
+
+// ListUploads implements ports.UploadLister with ListObjectsV2, a page of
+// up to 1000 keys at a time.
+func (b *Bucket) ListUploads(ctx context.Context, prefix string, each func(key string, modified time.Time) error) error {
+	pages := s3.NewListObjectsV2Paginator(b.c, &s3.ListObjectsV2Input{Bucket: aws.String(b.name), Prefix: aws.String(prefix)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return apiError(ctx, "s3: list "+prefix, err)
+		}
+		for _, o := range page.Contents {
+			if err := each(aws.ToString(o.Key), aws.ToTime(o.LastModified)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -3,7 +3,10 @@ package s3_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -20,6 +23,7 @@ import (
 type store interface {
 	ports.Uploads
 	ports.Production
+	ports.UploadLister
 }
 
 // contract runs the same cases against a bucket implementation and its
@@ -69,6 +73,21 @@ func contract(t *testing.T, b store, q ports.Quarantine, upload func(key string,
 	}
 	if got, _ := get("images/x.jpg"); !bytes.Equal(got, body) {
 		t.Error("the second PutNew replaced the object")
+	}
+	var listed []string
+	err = b.ListUploads(ctx, "uploads/", func(key string, mod time.Time) error {
+		if mod.IsZero() || time.Since(mod) > time.Hour {
+			t.Errorf("%s modified %v", key, mod)
+		}
+		listed = append(listed, key)
+		return nil
+	})
+	if err != nil || !slices.Equal(listed, []string{k, "uploads/empty"}) {
+		t.Errorf("ListUploads: %q, %v", listed, err)
+	}
+	stop := errors.New("stop")
+	if err := b.ListUploads(ctx, "uploads/", func(string, time.Time) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("ListUploads stopped: %v", err)
 	}
 	for range 2 {
 		if err := b.Delete(ctx, k); err != nil {

@@ -39,7 +39,7 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 		return errors.New("lambda: AWS_LAMBDA_RUNTIME_API is not set: run under the Lambda runtime (or aws-lambda-rie)")
 	}
 	log := newLogger(c, stderr)
-	p, err := newPipeline(ctx, c, getenv, log)
+	p, _, err := newPipeline(ctx, c, getenv, log)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := newLogger(c, stderr)
-	p, err := newPipeline(ctx, c, getenv, log)
+	p, uploads, err := newPipeline(ctx, c, getenv, log)
+	if err != nil {
+		return err
+	}
+	sweeper, err := validator.NewSweeper(p, uploads, c.SweepEvery, c.SweepMinAge, log)
 	if err != nil {
 		return err
 	}
@@ -80,16 +84,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"production_bucket", c.ProductionBucket, "table", c.Table, "concurrency", c.Concurrency)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		_ = sweeper.Run(sweepCtx)
+	}()
 	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+	case err = <-errc:
+		err = fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+		// Let running uploads finish (they are idempotent, but a finished
+		// one is not delivered again).
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		err = srv.Shutdown(sctx)
 	}
-	// Let running uploads finish (they are idempotent, but a finished one
-	// is not delivered again).
-	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	err = srv.Shutdown(sctx)
+	stopSweep()
+	<-swept
 	log.Info("serve: stopped")
 	return err
 }

@@ -47,6 +47,8 @@ type cloudConfig struct {
 	Secret      string
 	SecretFile  string
 	Concurrency int
+	SweepEvery  time.Duration
+	SweepMinAge time.Duration
 }
 
 // env names the environment variable of each setting.
@@ -68,6 +70,8 @@ var env = map[string]string{
 	"listen":            "VIGIL_LISTEN",
 	"secret-file":       "VIGIL_WEBHOOK_SECRET_FILE",
 	"concurrency":       "VIGIL_CONCURRENCY",
+	"sweep-interval":    "VIGIL_SWEEP_INTERVAL",
+	"sweep-min-age":     "VIGIL_SWEEP_MIN_AGE",
 }
 
 // secretEnv holds the webhook secret itself (never a flag: ps shows flags).
@@ -80,7 +84,7 @@ func defaultConfig() cloudConfig {
 	l := domain.DefaultVerifyLimits()
 	return cloudConfig{QuarantinePrefix: "quarantine/", MaxBytes: l.MaxBytes, MaxSide: l.MaxWidth, MaxPixels: l.MaxPixels,
 		DecodeTimeout: l.DecodeTimeout, MinFace: 20, LogLevel: "info", Listen: "127.0.0.1:8090",
-		Concurrency: runtime.GOMAXPROCS(0)}
+		Concurrency: runtime.GOMAXPROCS(0), SweepEvery: time.Minute, SweepMinAge: 30 * time.Second}
 }
 
 // parseConfig reads mode's flags over the environment over the defaults
@@ -108,6 +112,8 @@ func parseConfig(mode string, args []string, getenv func(string) string, stderr 
 		str(&c.Listen, "listen", "address of the webhook endpoint")
 		str(&c.SecretFile, "secret-file", "file holding the webhook's shared secret (or $"+secretEnv+")")
 		fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "uploads handled at once ($"+env["concurrency"]+")")
+		fs.DurationVar(&c.SweepEvery, "sweep-interval", c.SweepEvery, "list uploads/ this often for uploads no event announced; 0: at start only ($"+env["sweep-interval"]+")")
+		fs.DurationVar(&c.SweepMinAge, "sweep-min-age", c.SweepMinAge, "the sweep leaves younger uploads to their events ($"+env["sweep-min-age"]+")")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: vigil-validator %s [flags]\n\n", mode)
@@ -191,6 +197,12 @@ func (c *cloudConfig) validate(mode string, errs []error) error {
 		if c.Concurrency < 1 || c.Concurrency > 256 {
 			errs = append(errs, fmt.Errorf("-concurrency %d: 1..256", c.Concurrency))
 		}
+		if c.SweepEvery < 0 || (c.SweepEvery > 0 && c.SweepEvery < time.Second) {
+			errs = append(errs, fmt.Errorf("-sweep-interval %v: 0 or at least 1s", c.SweepEvery))
+		}
+		if c.SweepMinAge < 0 {
+			errs = append(errs, fmt.Errorf("-sweep-min-age %v is negative", c.SweepMinAge))
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("configuration: %w", errors.Join(errs...))
@@ -238,26 +250,29 @@ func awsConfig(ctx context.Context, c cloudConfig, getenv func(string) string) (
 	return cfg, nil
 }
 
-// pipeline wires the validator's use case to S3 and DynamoDB.
-func newPipeline(ctx context.Context, c cloudConfig, getenv func(string) string, log *slog.Logger) (*validator.Pipeline, error) {
+// newPipeline wires the validator's use case to S3 and DynamoDB; it
+// returns the upload bucket too (for the sweep).
+func newPipeline(ctx context.Context, c cloudConfig, getenv func(string) string, log *slog.Logger) (*validator.Pipeline, *s3.Bucket, error) {
 	cfg, err := awsConfig(ctx, c, getenv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s3c := s3.NewClient(cfg, s3.ClientOptions{Endpoint: c.S3Endpoint})
 	table, err := dynamodb.Open(cfg, dynamodb.Options{Table: c.Table, Endpoint: c.DynamoEndpoint})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fd, err := vision.NewFaceDetector(vision.FaceOptions{MinSize: c.MinFace})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return validator.NewPipeline(validator.Stores{
-		Uploads:    s3.NewBucket(s3c, c.UploadBucket),
+	uploads := s3.NewBucket(s3c, c.UploadBucket)
+	p, err := validator.NewPipeline(validator.Stores{
+		Uploads:    uploads,
 		Quarantine: s3.NewQuarantine(s3c, c.UploadBucket, c.QuarantineBucket, c.QuarantinePrefix),
 		Production: s3.NewBucket(s3c, c.ProductionBucket),
 		Directory:  table,
 		Index:      table,
 	}, fd, c.limits(), time.Now, log)
+	return p, uploads, err
 }

@@ -67,6 +67,8 @@ func TestConfigEnvThenFlags(t *testing.T) {
 		"no quarantine prefix":  {"-quarantine-prefix", ""},
 		"quarantine in prod":    {"-quarantine-bucket", "prod"},
 		"stray argument":        {"extra"},
+		"sweep too often":       {"-sweep-interval", "10ms"},
+		"negative sweep age":    {"-sweep-min-age", "-1s"},
 	} {
 		if _, err := parseConfig("serve", args, e, &errb); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -84,7 +84,9 @@ func startCloud(t *testing.T, webhook bool) *cloud {
 		c.secret = randomName("secret-")
 		serveAddr := freeAddr(t)
 		c.webhookURL = "http://" + serveAddr + "/events"
-		startServe(t, c, serveAddr)
+		// Only the start-up sweep (before versitygw runs): what follows is
+		// the webhook's work.
+		startServe(t, c, serveAddr, map[string]string{"VIGIL_SWEEP_INTERVAL": "0"})
 		opts.Env = []string{"VGW_EVENT_WEBHOOK_URL=http://vigil:" + c.secret + "@" + serveAddr + "/events"}
 	}
 	srv := s3test.StartWith(t, opts)
@@ -102,12 +104,15 @@ func startCloud(t *testing.T, webhook bool) *cloud {
 
 // startServe runs `vigil-validator serve` in the test's process until the
 // test ends.
-func startServe(t *testing.T, c *cloud, addr string) {
+func startServe(t *testing.T, c *cloud, addr string, extra map[string]string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	getenv := func(k string) string {
+		if v, ok := extra[k]; ok {
+			return v
+		}
 		m := c.env(map[string]string{"VIGIL_WEBHOOK_SECRET": c.secret, "VIGIL_LISTEN": addr})
 		return m[k]
 	}
@@ -360,5 +365,23 @@ func TestServeDeviceStanding(t *testing.T) {
 	}
 	if objs := c.objects(t, c.prod); len(objs) != 0 {
 		t.Errorf("production: %v", objs)
+	}
+}
+
+// TestServeSweepsForgottenUploads: uploads made while no validator ran
+// (versitygw posts each event once) are handled by serve's sweep at start.
+func TestServeSweepsForgottenUploads(t *testing.T) {
+	c := startCloud(t, false)
+	dev := c.seed.Device.ID
+	good, goodID := c.key(dev, 1)
+	bad, _ := c.key(dev, 2)
+	c.put(t, good, readTestdata(t, "../../testdata/faces/pigo_sample.jpg"))
+	c.put(t, bad, readTestdata(t, "../../testdata/validator/malformed/fuzzdb/POC_phpinfo-metadata.jpg"))
+	c.secret = randomName("secret-")
+	startServe(t, c, freeAddr(t), map[string]string{"VIGIL_SWEEP_MIN_AGE": "0s"})
+	c.checkAccepted(t, good, goodID, 1)
+	eventually(t, "the rejection", func() bool { return len(c.rejections(t)) == 1 })
+	if r := c.rejections(t)[0]; r.SourceKey != bad || r.Reason != domain.EmbeddedCode {
+		t.Errorf("rejection %+v", r)
 	}
 }
