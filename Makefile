@@ -123,14 +123,17 @@ cloud-image:
 	cp /etc/ssl/certs/ca-certificates.crt dist/cloud-image/
 	podman build -t vigil-cloud:latest -f deploy/cloud/Containerfile dist/cloud-image
 
-## screenshots-cloud: PNGs of vigil-cloud's pages (Chromium, real S3 and DynamoDB) into docs/screenshots/
+## screenshots-cloud: PNGs of vigil-cloud's pages (Chromium, real S3 and DynamoDB) into $(SHOTS)/cloud
 screenshots-cloud: tools
-	VIGIL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestGalleryInChromium$$' ./adapters/fiber/cloudweb/
+	@mkdir -p $(SHOTS)/cloud
+	VIGIL_SCREENSHOTS=$(abspath $(SHOTS))/cloud $(GO) test -count=1 -run '^TestGalleryInChromium$$' ./adapters/fiber/cloudweb/
+	@ls $(SHOTS)/cloud/*.png
 
-## screenshots: PNGs of every web UI page at desktop and phone width into $(SHOTS) (headless Chromium, real binary)
+## screenshots: PNGs of every edge UI page at desktop and phone width into $(SHOTS), and of the cloud's pages
+## into $(SHOTS)/cloud (headless Chromium, real binaries and servers)
 SHOTS ?= data/screenshots
 .PHONY: screenshots
-screenshots:
+screenshots: screenshots-cloud
 	scripts/chromium.sh >/dev/null
 	@mkdir -p $(SHOTS)
 	set -o pipefail; VIGIL_SHOTS=$(abspath $(SHOTS)) $(GO) test -count=1 -run '^TestScreenshots$$' -v ./cmd/vigil-edge/ | grep -E '^(---|ok|FAIL|\s+screenshots_test)'
