@@ -20,16 +20,22 @@ import (
 const (
 	loadDevices = 50
 	loadImages  = 20 // per device
+
+	// The validator's sweep, as the stack starts it by default.
+	sweepInterval = 5 * time.Second
+	sweepMinAge   = 5 * time.Second
 )
 
 // TestE2ELoad: 50 simulated devices, enrolled through the device API on two
 // licenses of 25 seats, upload 20 images each at once through grants; all
 // 1000 are verified and show in the gallery. It logs images/s and the
 // upload-to-gallery latency (from the PUT's 200 to the first gallery
-// answer that lists the image, polled every 250 ms) and writes them to
-// benchmarks/results/e2e-load-amd64.md.
+// answer that lists the image, polled every 250 ms); with
+// VIGIL_WRITE_RESULTS=1 it also writes them to
+// benchmarks/results/e2e-load-<GOARCH>.md (not on every run: a test must
+// not leave the tree changed).
 func TestE2ELoad(t *testing.T) {
-	s := start(t, stack.Config{NoEdge: true})
+	s := start(t, stack.Config{NoEdge: true, SweepInterval: sweepInterval, SweepMinAge: sweepMinAge})
 	ctx := context.Background()
 	in := s.Info()
 
@@ -165,14 +171,27 @@ func TestE2ELoad(t *testing.T) {
 		t.Errorf("%d/%d verified", verified, total)
 	}
 	slices.Sort(lat)
-	refused := strings.Count(readFile(filepath.Join(s.Dir(), "logs", "validator.log")), "no free slot")
+	vlog := filepath.Join(s.Dir(), "logs", "validator.log")
+	refused := strings.Count(readFile(vlog), "no free slot")
+	// Every refused record's upload is the sweep's alone (versitygw posts
+	// once); the sweep logs its count when it ends.
+	var swept int
+	waitFor(t, "the validator's sweep to report the refused uploads", 2*time.Minute, func() (bool, error) {
+		n, err := s.Swept()
+		swept = n
+		return n >= refused, err
+	})
+	log := readFile(vlog)
+	refused = strings.Count(log, "no free slot")
+	// An upload taken by both the sweep and its event: the later finds it gone.
+	gone := strings.Count(log, `"verdict":"gone"`)
 	elapsed := last.Sub(began)
 	rate := float64(total) / elapsed.Seconds()
 	p50, p99 := percentile(lat, 50), percentile(lat, 99)
-	t.Logf("load: %d/%d verified; uploads done in %v; all in the gallery after %v: %.1f images/s; upload-to-gallery latency p50 %v, p99 %v, max %v; %d re-driven by the stack (the validator refused %d records for want of a free slot)",
+	t.Logf("load: %d/%d verified; uploads done in %v; all in the gallery after %v: %.1f images/s; upload-to-gallery latency p50 %v, p99 %v, max %v; the validator refused %d records for want of a free slot, its sweep handled %d uploads, %d found gone (handled twice)",
 		verified, total, uploaded.Round(time.Millisecond), elapsed.Round(time.Millisecond), rate, p50.Round(time.Millisecond),
-		p99.Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond), s.Redriven(), refused)
-	if t.Failed() {
+		p99.Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond), refused, swept, gone)
+	if t.Failed() || os.Getenv("VIGIL_WRITE_RESULTS") != "1" {
 		return
 	}
 	report := fmt.Sprintf(`# End-to-end load: 50 devices × 20 images (amd64)
@@ -194,17 +213,22 @@ first `+"`GET /api/v1/images`"+` answer (polled every 250 ms per account) listin
 | upload → gallery p50 | **%v** |
 | upload → gallery p99 | **%v** |
 | upload → gallery max | %v |
-| uploads re-driven by the stack's sweep | %d |
 | webhook records the validator refused (no free slot within 30 s) | %d |
+| uploads the validator's sweep handled (its log's count, gone ones included) | %d |
+| uploads found gone (taken by both the sweep and the webhook) | %d |
 
 versitygw posts one event per upload and never retries; `+"`vigil-validator serve`"+` refuses a record that waited 30 s
-for a free slot, so under this burst some events are dropped and those uploads would stay in the upload bucket
-without a sweep. The stack's sweep (every 20 s, uploads older than 15 s) re-drives them: see scripts/devstack/stack.
+for a free slot, so under this burst some events are dropped. The validator's own sweep
+(`+"`-sweep-interval %v -sweep-min-age %v`"+` as the stack starts it) lists uploads/ and handles those uploads; it also
+takes uploads whose event still waits for a slot, and whichever of the two comes second finds the upload gone. The
+stack posts no events of its own.
 
-Machine: %s, %d CPUs (shared with other work while measured), Go %s.
+Machine: %s, %d CPUs, shared with other engineers' builds and tests while measured: the
+figures vary from run to run and are no benchmark of the validator alone. Go %s. Refresh with
+`+"`VIGIL_WRITE_RESULTS=1 make test-e2e`"+` (without it the test only logs the figures).
 `, time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), float64(bytesTotal)/float64(len(bodies))/1000,
 		verified, total, uploaded.Round(time.Millisecond), elapsed.Round(time.Millisecond), rate, p50.Round(time.Millisecond),
-		p99.Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond), s.Redriven(), refused, cpuModel(), runtime.NumCPU(),
+		p99.Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond), refused, swept, gone, sweepInterval, sweepMinAge, cpuModel(), runtime.NumCPU(),
 		strings.TrimPrefix(runtime.Version(), "go"))
 	out := filepath.Join(root, "benchmarks", "results", "e2e-load-amd64.md")
 	if runtime.GOARCH != "amd64" {

@@ -143,7 +143,11 @@ func TestE2EOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d snapshots made, %d in production, %d items, %d rejected, %d re-driven by the stack", len(snaps), len(inProd), len(items), len(rej), s.Redriven())
+	swept, err := s.Swept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d snapshots made, %d in production, %d items, %d rejected, %d handled by the validator's sweep", len(snaps), len(inProd), len(items), len(rej), swept)
 	if !slices.Equal(snaps, inProd) {
 		t.Errorf("production differs from the edge's snapshots: %s", diff(snaps, inProd))
 	}

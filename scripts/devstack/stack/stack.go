@@ -11,14 +11,12 @@
 // their output in DIR/logs/NAME.log. Single parts can be stopped, killed and
 // started again, which is what the fault tests do.
 //
-// The validator's serve mode has no start-up sweep of the upload bucket,
-// and versitygw's webhook neither retries nor queues: an upload whose event
+// versitygw's webhook neither retries nor queues: an upload whose event
 // was lost (the validator was down, killed, or refused it when its queue
-// was full) would stay in the upload bucket for ever. The stack therefore
-// re-drives: whenever the validator or S3 (re)starts, and every
-// Config.Sweep, it lists uploads/ and posts an event for each object older
-// than Config.SweepAge to the validator's webhook. The validator is
-// idempotent, so a re-driven upload it handled already is "gone".
+// was full) is found by the validator's own sweep, which lists uploads/ when
+// it starts and every Config.SweepInterval and handles the uploads older
+// than Config.SweepMinAge. The stack posts no events itself: what the tests
+// see recovered, the product recovered.
 package stack
 
 import (
@@ -80,10 +78,12 @@ type Config struct {
 	GrantsPerMinute int
 	// ValidatorConcurrency is serve's -concurrency (default: the CPUs).
 	ValidatorConcurrency int
-	// Sweep is how often the upload bucket is re-driven (default 20 s;
-	// negative: never, only at (re)starts); SweepAge the age an upload
-	// must have to be re-driven by the periodic sweep (default 15 s).
-	Sweep, SweepAge time.Duration
+	// SweepInterval is the validator's -sweep-interval: how often it lists
+	// uploads/ for uploads no event announced (default 5 s, short for tests
+	// and trying out; negative: at its start only). SweepMinAge is its
+	// -sweep-min-age: younger uploads are left to their events (default
+	// 5 s; negative: refused).
+	SweepInterval, SweepMinAge time.Duration
 	// Log receives progress lines (nil: discarded).
 	Log *slog.Logger
 }
@@ -132,10 +132,6 @@ type Stack struct {
 
 	mu    sync.Mutex
 	edges []*Edge
-
-	stopSweep context.CancelFunc
-	sweepDone chan struct{}
-	redriven  int
 }
 
 // Start builds (unless Config.Bin is set) and starts everything, in the
@@ -165,11 +161,17 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.ValidatorConcurrency <= 0 {
 		cfg.ValidatorConcurrency = runtime.NumCPU()
 	}
-	if cfg.Sweep == 0 {
-		cfg.Sweep = 20 * time.Second
+	switch {
+	case cfg.SweepInterval == 0:
+		cfg.SweepInterval = 5 * time.Second
+	case cfg.SweepInterval > 0 && cfg.SweepInterval < time.Second:
+		return nil, fmt.Errorf("stack: sweep interval %v: at least 1s (negative: at the validator's start only)", cfg.SweepInterval)
 	}
-	if cfg.SweepAge <= 0 {
-		cfg.SweepAge = 15 * time.Second
+	switch {
+	case cfg.SweepMinAge == 0:
+		cfg.SweepMinAge = 5 * time.Second
+	case cfg.SweepMinAge < 0:
+		return nil, fmt.Errorf("stack: sweep minimum age %v is negative", cfg.SweepMinAge)
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -229,9 +231,6 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		}
 		s.info.EdgeURL, s.info.EdgeUser, s.info.EdgePassword = e.URL, e.User, e.Password
 	}
-	sctx, cancel := context.WithCancel(context.Background())
-	s.stopSweep, s.sweepDone = cancel, make(chan struct{})
-	go s.sweepLoop(sctx)
 	if err := s.writeInfo(); err != nil {
 		return nil, err
 	}
@@ -281,11 +280,36 @@ func (s *Stack) Info() Info { return s.info }
 // Dir is the stack's directory.
 func (s *Stack) Dir() string { return s.cfg.Dir }
 
-// Redriven is how many uploads the sweeps posted to the validator again.
-func (s *Stack) Redriven() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.redriven
+// Swept is how many uploads the validator's sweeps handled (its "sweep"
+// log lines, over all its runs): the uploads whose event was lost or
+// refused, recovered by the validator itself.
+func (s *Stack) Swept() (int, error) {
+	f, err := os.Open(s.logPath("validator"))
+	if err != nil {
+		return 0, fmt.Errorf("stack: %w", err)
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.Contains(line, []byte(`"msg":"sweep"`)) {
+			continue
+		}
+		var rec struct {
+			Msg     string `json:"msg"`
+			Handled *int   `json:"handled"`
+		}
+		if err := json.Unmarshal(line, &rec); err != nil || rec.Msg != "sweep" || rec.Handled == nil {
+			return n, fmt.Errorf("stack: %s: a sweep line without its count: %.200s", s.logPath("validator"), line)
+		}
+		n += *rec.Handled
+	}
+	if err := sc.Err(); err != nil {
+		return n, fmt.Errorf("stack: %s: %w", s.logPath("validator"), err)
+	}
+	return n, nil
 }
 
 // writeInfo writes stack.json (0600: it holds the credentials).
@@ -305,11 +329,6 @@ func (s *Stack) writeInfo() error {
 // Close stops everything, the edges first and DynamoDB last; it may be
 // called more than once.
 func (s *Stack) Close() error {
-	if s.stopSweep != nil {
-		s.stopSweep()
-		<-s.sweepDone
-		s.stopSweep = nil
-	}
 	var errs []error
 	s.mu.Lock()
 	edges := s.edges
@@ -399,11 +418,13 @@ func (s *Stack) startValidatorAndS3(ctx context.Context) error {
 	}
 	s.info.S3Endpoint = "http://" + s.s3Addr
 	s.validator = &proc{name: "validator", bin: s.bin("vigil-validator"), log: s.logPath("validator"),
-		args: []string{"serve"},
+		// Flags, not environment: they win over the caller's $VIGIL_SWEEP_*.
+		args: []string{"serve", "-sweep-interval", max(s.cfg.SweepInterval, 0).String(), "-sweep-min-age", s.cfg.SweepMinAge.String()},
 		env: append(s.awsEnv(), "VIGIL_WEBHOOK_SECRET="+s.secret, "VIGIL_LISTEN="+s.validatorAddr,
 			fmt.Sprintf("VIGIL_CONCURRENCY=%d", s.cfg.ValidatorConcurrency)),
 		ready: httpReady("http://"+s.validatorAddr+"/healthz", http.StatusOK)}
-	s.log.Info("starting vigil-validator serve", "webhook", "http://"+s.validatorAddr+"/events")
+	s.log.Info("starting vigil-validator serve", "webhook", "http://"+s.validatorAddr+"/events",
+		"sweep_interval", max(s.cfg.SweepInterval, 0), "sweep_min_age", s.cfg.SweepMinAge)
 	if err := s.validator.start(ctx, 30*time.Second); err != nil {
 		return fmt.Errorf("stack: %w", err)
 	}
@@ -515,7 +536,7 @@ func (s *Stack) DynamoClient() *ddb.Client {
 func (s *Stack) Table() *dynamodb.Table { return dynamodb.New(s.DynamoClient(), s.info.Table) }
 
 // StopS3 kills versitygw (an outage: its data stay); StartS3 brings it back
-// on the same address and data, then re-drives the upload bucket.
+// on the same address and data.
 func (s *Stack) StopS3() { s.s3.kill() }
 
 // StartS3: see StopS3.
@@ -523,8 +544,7 @@ func (s *Stack) StartS3(ctx context.Context) error {
 	if err := s.s3.start(ctx, 30*time.Second); err != nil {
 		return fmt.Errorf("stack: %w", err)
 	}
-	_, err := s.Redrive(ctx, 0)
-	return err
+	return nil
 }
 
 // StopCloud stops vigil-cloud (SIGTERM); StartCloud starts it again.
@@ -548,117 +568,11 @@ func (s *Stack) ValidatorRunning() bool { return s.validator.running() }
 // ValidatorPID is the validator's process ID (0: not running).
 func (s *Stack) ValidatorPID() int { return s.validator.pid() }
 
-// StartValidator starts the validator again and re-drives every upload
-// still in the upload bucket.
+// StartValidator starts the validator again; its start-up sweep handles
+// the uploads whose events it missed while it was down.
 func (s *Stack) StartValidator(ctx context.Context) error {
 	if err := s.validator.start(ctx, 30*time.Second); err != nil {
 		return fmt.Errorf("stack: %w", err)
-	}
-	_, err := s.Redrive(ctx, 0)
-	return err
-}
-
-// sweepLoop re-drives uploads older than SweepAge every Sweep.
-func (s *Stack) sweepLoop(ctx context.Context) {
-	defer close(s.sweepDone)
-	if s.cfg.Sweep < 0 {
-		return
-	}
-	t := time.NewTicker(s.cfg.Sweep)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if !s.s3.running() || !s.validator.running() {
-			continue
-		}
-		if n, err := s.Redrive(ctx, s.cfg.SweepAge); err != nil && ctx.Err() == nil {
-			s.log.Warn("sweep of the upload bucket", "err", err)
-		} else if n > 0 {
-			s.log.Info("sweep: uploads re-driven to the validator", "uploads", n)
-		}
-	}
-}
-
-// Redrive lists the upload bucket's uploads/ prefix and posts an S3 event
-// for every object at least minAge old to the validator's webhook, in
-// batches; it returns how many it posted.
-func (s *Stack) Redrive(ctx context.Context, minAge time.Duration) (int, error) {
-	var keys []string
-	pages := awss3.NewListObjectsV2Paginator(s.S3Client(), &awss3.ListObjectsV2Input{
-		Bucket: aws.String(s.info.UploadBucket), Prefix: aws.String("uploads/")})
-	cutoff := time.Now().Add(-minAge)
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("stack: redrive: list: %w", err)
-		}
-		for _, o := range page.Contents {
-			if minAge == 0 || aws.ToTime(o.LastModified).Before(cutoff) {
-				keys = append(keys, aws.ToString(o.Key))
-			}
-		}
-	}
-	total := len(keys)
-	for len(keys) > 0 {
-		n := min(len(keys), 10)
-		if err := s.postEvent(ctx, keys[:n]); err != nil {
-			return 0, err
-		}
-		s.mu.Lock()
-		s.redriven += n
-		s.mu.Unlock()
-		keys = keys[n:]
-	}
-	return total, nil
-}
-
-// eventRecord is the part of an S3 event notification the validator reads.
-type eventRecord struct {
-	EventVersion string `json:"eventVersion"`
-	EventSource  string `json:"eventSource"`
-	EventName    string `json:"eventName"`
-	S3           struct {
-		Bucket struct {
-			Name string `json:"name"`
-		} `json:"bucket"`
-		Object struct {
-			Key string `json:"key"`
-		} `json:"object"`
-	} `json:"s3"`
-}
-
-// postEvent posts one notification with a record per key, as versitygw
-// does (raw keys, s3: prefix), and waits for the validator's answer.
-func (s *Stack) postEvent(ctx context.Context, keys []string) error {
-	var recs []eventRecord
-	for _, k := range keys {
-		var r eventRecord
-		r.EventVersion, r.EventSource, r.EventName = "2.2", "aws:s3", "s3:ObjectCreated:Put"
-		r.S3.Bucket.Name, r.S3.Object.Key = s.info.UploadBucket, k
-		recs = append(recs, r)
-	}
-	body, err := json.Marshal(map[string]any{"Records": recs})
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+s.validatorAddr+"/events", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Vigil-Secret", s.secret)
-	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
-	if err != nil {
-		return fmt.Errorf("stack: redrive: %w", err)
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("stack: redrive: the validator answered %s: %s", resp.Status, bytes.TrimSpace(msg))
 	}
 	return nil
 }
