@@ -43,6 +43,7 @@ func NewSweeper(p *Pipeline, list ports.UploadLister, interval, minAge time.Dura
 // SweepStats count what one sweep did.
 type SweepStats struct {
 	Seen, Handled, Failed int
+	Gone                  int // handled meanwhile by their event: found gone
 }
 
 // Sweep lists the uploads once and handles those old enough, one after the
@@ -66,11 +67,15 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepStats, error) {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		if _, err := s.p.Handle(ctx, k); err != nil {
+		o, err := s.p.Handle(ctx, k)
+		switch {
+		case err != nil:
 			st.Failed++
-			continue
+		case o.Verdict == Gone:
+			st.Gone++
+		default:
+			st.Handled++
 		}
-		st.Handled++
 	}
 	return st, nil
 }
@@ -86,7 +91,7 @@ func (s *Sweeper) Run(ctx context.Context) error {
 		case err != nil:
 			s.log.Error("sweep failed", "error", err.Error())
 		case st.Handled+st.Failed > 0:
-			s.log.Info("sweep", "seen", st.Seen, "handled", st.Handled, "failed", st.Failed, "took", time.Since(start))
+			s.log.Info("sweep", "seen", st.Seen, "handled", st.Handled, "gone", st.Gone, "failed", st.Failed, "took", time.Since(start))
 		}
 		if s.interval == 0 {
 			return nil

@@ -84,7 +84,7 @@ func defaultConfig() cloudConfig {
 	l := domain.DefaultVerifyLimits()
 	return cloudConfig{QuarantinePrefix: "quarantine/", MaxBytes: l.MaxBytes, MaxSide: l.MaxWidth, MaxPixels: l.MaxPixels,
 		DecodeTimeout: l.DecodeTimeout, MinFace: 20, LogLevel: "info", Listen: "127.0.0.1:8090",
-		Concurrency: runtime.GOMAXPROCS(0), SweepEvery: time.Minute, SweepMinAge: 30 * time.Second}
+		Concurrency: runtime.GOMAXPROCS(0), SweepEvery: time.Minute, SweepMinAge: 2 * time.Minute}
 }
 
 // parseConfig reads mode's flags over the environment over the defaults
