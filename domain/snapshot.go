@@ -33,6 +33,11 @@ type Snapshot struct {
 	// Uploaded is when the cloud accepted the file; zero while it waits in
 	// the outbox.
 	Uploaded time.Time
+	// Rejected is when the cloud reported that it quarantined the file
+	// instead of verifying it, and RejectReason why (zero and "" while no
+	// rejection is known).
+	Rejected     time.Time
+	RejectReason string
 }
 
 // Face is a face found in an event's snapshot, in normalised coordinates.

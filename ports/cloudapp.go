@@ -67,6 +67,10 @@ type Gallery interface {
 	Image(ctx context.Context, accountID, deviceID, imageID string) (domain.ImageRecord, error)
 	// Rejections returns a page of an account's rejected uploads.
 	Rejections(ctx context.Context, accountID string, limit int, cursor string) (domain.RejectionPage, error)
+	// DeviceRejections returns up to limit (1..MaxDeviceRejections) of one
+	// device's rejected uploads, newest first (by their event's time),
+	// only those rejected at or after since (zero: any time).
+	DeviceRejections(ctx context.Context, accountID, deviceID string, since time.Time, limit int) ([]domain.Rejection, error)
 }
 
 // Sessions keeps signed-in sessions by the hash of their token.

@@ -80,3 +80,19 @@ type UploadGranter interface {
 type ObjectPutter interface {
 	Put(ctx context.Context, g domain.UploadGrant, body []byte) error
 }
+
+// DeviceStatusSource asks the cloud what it knows of this device: its
+// license and seats, and the snapshots it rejected at or after since (zero:
+// the most recent ones). Used by app/edge's CloudWatch; implemented by
+// adapters/cloudapi and adapters/inmem.
+type DeviceStatusSource interface {
+	DeviceStatus(ctx context.Context, since time.Time) (domain.DeviceStatus, error)
+}
+
+// RejectionMarker records on a stored snapshot that the cloud rejected it,
+// at at, for reason. Marking a marked snapshot keeps the first mark; an
+// unknown snapshot is a domain NotFound error. Used by app/edge's
+// CloudWatch; implemented by adapters/bbolt and adapters/inmem.
+type RejectionMarker interface {
+	MarkRejected(ctx context.Context, name string, at time.Time, reason string) error
+}

@@ -1,6 +1,7 @@
 // Package cloudapi is the edge's client of vigil-cloud's device API:
-// enrollment (a license key buys a device ID and secret) and upload grants
-// (a presigned PUT for one snapshot). API.md beside this file is the
+// enrollment (a license key buys a device ID and secret), upload grants
+// (a presigned PUT for one snapshot) and the device's status (its license
+// and seats, its rejected snapshots). API.md beside this file is the
 // contract the cloud implements.
 package cloudapi
 
@@ -36,7 +37,10 @@ type Client struct {
 	HTTP     *http.Client // nil: a client with a 30 s timeout
 }
 
-var _ ports.UploadGranter = (*Client)(nil)
+var (
+	_ ports.UploadGranter      = (*Client)(nil)
+	_ ports.DeviceStatusSource = (*Client)(nil)
+)
 
 var defaultHTTP = &http.Client{Timeout: 30 * time.Second}
 
@@ -107,8 +111,8 @@ func (c *Client) Grant(ctx context.Context, u domain.Upload) (domain.UploadGrant
 	if u.Bytes <= 0 {
 		return domain.UploadGrant{}, domain.E(op, domain.Invalid, fmt.Errorf("%d bytes", u.Bytes))
 	}
-	if !idPattern.MatchString(c.DeviceID) || c.Secret == "" || strings.ContainsAny(c.Secret, "\r\n") {
-		return domain.UploadGrant{}, domain.E(op, domain.Unauthorized, errors.New("the device is not enrolled (no valid device ID and secret)"))
+	if err := c.enrolled(op); err != nil {
+		return domain.UploadGrant{}, err
 	}
 	var out grantResponse
 	req := grantRequest{EventID: string(id), Name: u.Name, Bytes: u.Bytes, ContentType: ContentType}
@@ -148,22 +152,122 @@ func (c *Client) Enroll(ctx context.Context, licenseKey, deviceName string) (dev
 	return out.DeviceID, out.DeviceSecret, nil
 }
 
-// post sends in as JSON to path and decodes a 2xx answer into out. Other
-// answers become errors with a Kind (see kindOf) and the cloud's message.
+type seatStatusJSON struct {
+	Status    string    `json:"status"`
+	Seats     int       `json:"seats"`
+	SeatsUsed int       `json:"seats_used"`
+	Expires   time.Time `json:"expires"`
+}
+
+type rejectionJSON struct {
+	Name   string    `json:"name"`
+	Reason string    `json:"reason"`
+	Detail string    `json:"detail"`
+	At     time.Time `json:"at"`
+}
+
+type statusResponse struct {
+	DeviceID string          `json:"device_id"`
+	Name     string          `json:"name"`
+	License  *seatStatusJSON `json:"license"`
+	Rejected []rejectionJSON `json:"rejected"`
+}
+
+// maxText bounds the cloud's texts (names, reasons) kept from a status.
+const maxText = 200
+
+// DeviceStatus implements ports.DeviceStatusSource: GET
+// /api/v1/device/status as the device, with ?since= when since is not
+// zero. The answer must be about this device; its license status must be
+// one API.md names. Rejections whose name is not a snapshot name are left
+// out; reasons and details are cut to 200 characters of printable text.
+func (c *Client) DeviceStatus(ctx context.Context, since time.Time) (domain.DeviceStatus, error) {
+	const op = "cloudapi: device status"
+	if err := c.enrolled(op); err != nil {
+		return domain.DeviceStatus{}, err
+	}
+	path := "/api/v1/device/status"
+	if !since.IsZero() {
+		path += "?since=" + url.QueryEscape(since.UTC().Format(time.RFC3339))
+	}
+	var out statusResponse
+	if err := c.do(ctx, op, http.MethodGet, path, true, nil, &out); err != nil {
+		return domain.DeviceStatus{}, err
+	}
+	if out.DeviceID != c.DeviceID {
+		return domain.DeviceStatus{}, domain.E(op, domain.Internal, fmt.Errorf("the cloud answered about device %.64q", out.DeviceID))
+	}
+	st := domain.DeviceStatus{DeviceID: out.DeviceID, Name: clean(out.Name)}
+	if l := out.License; l != nil {
+		switch l.Status {
+		case "active", "expired", "suspended":
+		default:
+			return domain.DeviceStatus{}, domain.E(op, domain.Internal, fmt.Errorf("license status %.32q: want active, expired or suspended", l.Status))
+		}
+		if l.Seats < 0 || l.SeatsUsed < 0 {
+			return domain.DeviceStatus{}, domain.E(op, domain.Internal, errors.New("negative seat counts"))
+		}
+		st.License = domain.SeatStatus{Status: l.Status, Seats: l.Seats, SeatsUsed: l.SeatsUsed, Expires: l.Expires}
+	}
+	for _, r := range out.Rejected {
+		if _, _, err := domain.ParseSnapshotName(r.Name); err != nil || len(st.Rejected) == domain.MaxDeviceRejections {
+			continue
+		}
+		reason := clean(r.Reason)
+		if reason == "" {
+			reason = "rejected"
+		}
+		st.Rejected = append(st.Rejected, domain.SnapshotRejection{Name: r.Name, Reason: domain.Reason(reason), Detail: clean(r.Detail), At: r.At})
+	}
+	return st, nil
+}
+
+// clean keeps at most maxText characters of s's printable text, in one
+// line.
+func clean(s string) string {
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == ' ' }), " ")
+	if r := []rune(s); len(r) > maxText {
+		s = string(r[:maxText]) + "…"
+	}
+	return s
+}
+
+// enrolled checks that the client has credentials to send.
+func (c *Client) enrolled(op string) error {
+	if !idPattern.MatchString(c.DeviceID) || c.Secret == "" || strings.ContainsAny(c.Secret, "\r\n") {
+		return domain.E(op, domain.Unauthorized, errors.New("the device is not enrolled (no valid device ID and secret)"))
+	}
+	return nil
+}
+
+// post sends in as JSON to path and decodes a 2xx answer into out.
 func (c *Client) post(ctx context.Context, op, path string, auth bool, in, out any) error {
+	return c.do(ctx, op, http.MethodPost, path, auth, in, out)
+}
+
+// do sends a request (in as JSON unless nil) to path and decodes a 2xx
+// answer into out. Other answers become errors with a Kind (see kindOf)
+// and the cloud's message.
+func (c *Client) do(ctx context.Context, op, method, path string, auth bool, in, out any) error {
 	base, err := url.Parse(strings.TrimRight(c.BaseURL, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return domain.E(op, domain.Invalid, fmt.Errorf("cloud URL %q is not an http(s) URL", c.BaseURL))
 	}
-	body, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, base.String()+path, body)
 	if err != nil {
 		return domain.E(op, domain.Invalid, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Accept", "application/json")
 	if auth {
 		req.Header.Set("Authorization", "Device "+c.DeviceID+":"+c.Secret)

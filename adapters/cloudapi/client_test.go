@@ -39,8 +39,12 @@ type fakeCloud struct {
 func (f *fakeCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var in map[string]any
 	data, _ := io.ReadAll(r.Body)
-	if err := json.Unmarshal(data, &in); err != nil {
-		f.t.Errorf("request body %q: %v", data, err)
+	if r.Method != http.MethodGet {
+		if err := json.Unmarshal(data, &in); err != nil {
+			f.t.Errorf("request body %q: %v", data, err)
+		}
+	} else if len(data) != 0 {
+		f.t.Errorf("GET with a body %q", data)
 	}
 	f.mu.Lock()
 	f.reqs = append(f.reqs, r)
@@ -58,6 +62,12 @@ func (f *fakeCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"url":"https://s3.example.com/uploads/a1/d1/2026/11/28/%s?X-Amz-Signature=abc","method":"PUT",
 			"headers":{"Content-Type":"image/jpeg","Content-Length":"%v"},"key":"uploads/a1/d1/2026/11/28/%s",
 			"expires":"2026-11-28T09:35:00Z","extra":1}`, in["name"], in["bytes"], in["name"])
+	case "/prefix/api/v1/device/status":
+		io.WriteString(w, `{"device_id":"dev_01","name":"front\ndoor","license":{"status":"expired","seats":5,"seats_used":3,
+			"expires":"2026-10-01T00:00:00Z"},"rejected":[
+			{"name":"`+name+`","reason":"trailing_data","detail":"12 bytes after\u0000 the end","at":"2026-11-28T09:40:00Z"},
+			{"name":"../../etc/passwd","reason":"bad_key","at":"2026-11-28T09:41:00Z"},
+			{"name":"`+eventID+`-3.jpg","reason":"","at":"2026-11-28T09:42:00Z","extra":true}],"extra":1}`)
 	case "/prefix/api/v1/device/enroll":
 		w.WriteHeader(http.StatusCreated)
 		io.WriteString(w, `{"device_id":"dev_01","device_secret":"fresh-secret","account_id":"acct_9"}`)
@@ -262,5 +272,64 @@ func TestSecretIsNeverPrinted(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "dev_01") {
 		t.Fatalf("the log lost the device: %s", logged.String())
+	}
+}
+
+func TestDeviceStatus(t *testing.T) {
+	f, c := newCloud(t)
+	since := time.Date(2026, 11, 28, 9, 0, 0, 0, time.FixedZone("CET", 3600))
+	st, err := c.DeviceStatus(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.reqs[0]
+	if r.Method != "GET" || r.URL.Path != "/prefix/api/v1/device/status" || r.URL.Query().Get("since") != "2026-11-28T08:00:00Z" ||
+		r.Header.Get("Authorization") != "Device dev_01:"+secret || r.Header.Get("Accept") != "application/json" {
+		t.Fatalf("request %s %s, headers %v", r.Method, r.URL, r.Header)
+	}
+	want := domain.SeatStatus{Status: "expired", Seats: 5, SeatsUsed: 3, Expires: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)}
+	if st.DeviceID != "dev_01" || st.Name != "front door" || st.License != want {
+		t.Fatalf("status %+v", st)
+	}
+	// The bad name is left out, control characters go, an empty reason
+	// still says rejected.
+	if len(st.Rejected) != 2 || st.Rejected[0].Name != name || st.Rejected[0].Reason != domain.TrailingData ||
+		st.Rejected[0].Detail != "12 bytes after the end" || !st.Rejected[0].At.Equal(time.Date(2026, 11, 28, 9, 40, 0, 0, time.UTC)) ||
+		st.Rejected[1].Name != eventID+"-3.jpg" || st.Rejected[1].Reason != "rejected" {
+		t.Fatalf("rejected %+v", st.Rejected)
+	}
+	if _, err := c.DeviceStatus(ctx, time.Time{}); err != nil || f.reqs[1].URL.RawQuery != "" {
+		t.Fatalf("without since: %v, query %q", err, f.reqs[1].URL.RawQuery)
+	}
+
+	for _, e := range []struct {
+		status int
+		body   string
+		kind   domain.Kind
+	}{
+		{401, `{"error":"unknown, wrong or revoked device credentials","kind":"unauthorized"}`, domain.Unauthorized},
+		{429, `{"error":"too many attempts"}`, domain.Unavailable},
+		{404, `{"error":"no such route"}`, domain.NotFound}, // an older cloud
+		{200, `{"device_id":"dev_02","license":null,"rejected":[]}`, domain.Internal},
+		{200, `{"device_id":"dev_01","license":{"status":"sort of"},"rejected":[]}`, domain.Internal},
+		{200, `{"device_id":"dev_01","license":{"status":"active","seats":-1},"rejected":[]}`, domain.Internal},
+		{200, `{"device_id":`, domain.Internal},
+	} {
+		f.status, f.body = e.status, e.body
+		if _, err := c.DeviceStatus(ctx, time.Time{}); domain.KindOf(err) != e.kind || !strings.HasPrefix(err.Error(), "cloudapi: device status: ") {
+			t.Errorf("%d %s: %v (kind %v), want %v", e.status, e.body, err, domain.KindOf(err), e.kind)
+		}
+	}
+	// No license: a zero SeatStatus.
+	f.status, f.body = 200, `{"device_id":"dev_01","name":"x","license":null,"rejected":[]}`
+	if st, err := c.DeviceStatus(ctx, time.Time{}); err != nil || st.License != (domain.SeatStatus{}) || len(st.Rejected) != 0 {
+		t.Fatalf("no license: %+v %v", st, err)
+	}
+	n := len(f.reqs)
+	if _, err := (&cloudapi.Client{BaseURL: c.BaseURL, HTTP: c.HTTP}).DeviceStatus(ctx, time.Time{}); domain.KindOf(err) != domain.Unauthorized {
+		t.Fatalf("not enrolled: %v", err)
+	}
+	if len(f.reqs) != n {
+		t.Fatal("a request was sent without credentials")
 	}
 }

@@ -271,4 +271,56 @@ func (t *Table) Rejections(ctx context.Context, acct string, limit int, cursor s
 	return page, nil
 }
 
-var _ = time.Time{}
+// deviceRejectionsPerRound is how many of an account's rejections one
+// query of DeviceRejections reads (the filter keeps the device's).
+const deviceRejectionsPerRound = 200
+
+// DeviceRejections implements ports.Gallery: one device's rejected uploads,
+// newest first, those rejected at or after since (zero: any). The
+// account's REJECT items are read newest first and filtered by device (and
+// time) in the query; at most maxRounds queries are made, so an account
+// with very many other rejections yields fewer than limit.
+func (t *Table) DeviceRejections(ctx context.Context, acct, dev string, since time.Time, limit int) ([]domain.Rejection, error) {
+	const op = "device rejections"
+	if err := checkAccount(op, acct); err != nil {
+		return nil, err
+	}
+	if err := checkDevice(op, dev); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > domain.MaxDeviceRejections {
+		return nil, domain.E(op, domain.Invalid, fmt.Errorf("limit %d: want 1..%d", limit, domain.MaxDeviceRejections))
+	}
+	vals := item{":pk": s(accountPK + acct), ":sk": s(rejectSK), ":dev": s(dev)}
+	filter := "DeviceID = :dev"
+	if !since.IsZero() {
+		filter += " AND RejectedMs >= :since"
+		vals[":since"] = ms(since)
+	}
+	in := &ddb.QueryInput{
+		TableName:                 aws.String(t.name),
+		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		FilterExpression:          aws.String(filter),
+		ExpressionAttributeValues: vals,
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(deviceRejectionsPerRound),
+	}
+	var out []domain.Rejection
+	for range maxRounds {
+		res, err := t.client.Query(ctx, in)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		for _, it := range res.Items {
+			if len(out) == limit {
+				return out, nil
+			}
+			out = append(out, rejectionFrom(it))
+		}
+		if len(res.LastEvaluatedKey) == 0 || len(out) == limit {
+			break
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+	return out, nil
+}

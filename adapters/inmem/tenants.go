@@ -461,6 +461,26 @@ func (s *Tenants) Rejections(ctx context.Context, acct string, limit int, cursor
 	return domain.RejectionPage{Rejections: rs, Next: next}, err
 }
 
+// DeviceRejections implements ports.Gallery.
+func (s *Tenants) DeviceRejections(ctx context.Context, acct, dev string, since time.Time, limit int) ([]domain.Rejection, error) {
+	const op = "inmem: device rejections"
+	if err := badAccount(op, acct); err != nil {
+		return nil, err
+	}
+	if err := badDevice(op, dev); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > domain.MaxDeviceRejections {
+		return nil, domain.E(op, domain.Invalid, fmt.Errorf("limit %d: want 1..%d", limit, domain.MaxDeviceRejections))
+	}
+	defer s.lock()()
+	rs, _, err := page(s.rejections[acct], "REJECT#", "", limit, func(r domain.Rejection) bool {
+		// The table keeps milliseconds.
+		return r.DeviceID == dev && (since.IsZero() || !r.RejectedAt.Truncate(time.Millisecond).Before(since.Truncate(time.Millisecond)))
+	})
+	return rs, err
+}
+
 // PutSession implements ports.Sessions.
 func (s *Tenants) PutSession(ctx context.Context, se domain.Session) error {
 	const op = "inmem: put session"

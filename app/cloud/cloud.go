@@ -36,6 +36,7 @@ type Config struct {
 	SessionLifetime time.Duration // of a sign-in (default 12 h)
 	MaxUploadBytes  int64         // largest upload granted (default the validator's limit, 5 MiB)
 	GrantsPerMinute int           // per device (default 60)
+	StatusPerMinute int           // device status requests per device (default 30)
 	LoginsPerWindow int           // attempts per e-mail address, and 5× that per client address (default 10)
 	LoginWindow     time.Duration // (default 15 min)
 }
@@ -64,6 +65,9 @@ func (c Config) WithDefaults() Config {
 	if c.GrantsPerMinute == 0 {
 		c.GrantsPerMinute = 60
 	}
+	if c.StatusPerMinute == 0 {
+		c.StatusPerMinute = 30
+	}
 	if c.LoginsPerWindow == 0 {
 		c.LoginsPerWindow = 10
 	}
@@ -88,7 +92,7 @@ func (c Config) Validate() error {
 	if c.MaxUploadBytes < 1 {
 		errs = append(errs, fmt.Errorf("max upload bytes %d: not positive", c.MaxUploadBytes))
 	}
-	if c.GrantsPerMinute < 1 || c.LoginsPerWindow < 1 || c.LoginWindow < time.Second {
+	if c.GrantsPerMinute < 1 || c.StatusPerMinute < 1 || c.LoginsPerWindow < 1 || c.LoginWindow < time.Second {
 		errs = append(errs, errors.New("rate limits: not positive"))
 	}
 	if len(errs) > 0 {
@@ -298,4 +302,47 @@ func (s *Service) Grant(ctx context.Context, d domain.Device, r GrantRequest) (d
 		return domain.UploadGrant{}, err
 	}
 	return s.st.Presigner.PresignPut(ctx, UploadKey(d.AccountID, d.ID, ev, r.Name), r.Bytes, r.ContentType, s.cfg.UploadLifetime)
+}
+
+// DeviceStatus answers an authenticated device about itself: its
+// account's license and seats as they stand now, and its own most recent
+// rejected snapshots (at most domain.MaxDeviceRejections, newest first),
+// only those rejected at or after since when it is not zero. Everything is
+// read under the device's own account; rejections whose ID names no
+// snapshot ({eventID}-{n}) are left out, since the device cannot match
+// them. A license's state does not matter here: a device with an expired
+// license learns that it is expired.
+func (s *Service) DeviceStatus(ctx context.Context, d domain.Device, since time.Time) (domain.DeviceStatus, error) {
+	const op = "device status"
+	now := s.now()
+	if !since.IsZero() && since.After(now.Add(24*time.Hour)) {
+		return domain.DeviceStatus{}, domain.E(op, domain.Invalid, fmt.Errorf("since %s: in the future", since.UTC().Format(time.RFC3339)))
+	}
+	ok, err := s.st.Limiter.Allow(ctx, "status:"+d.ID, s.cfg.StatusPerMinute, time.Minute, now)
+	if err != nil {
+		return domain.DeviceStatus{}, err
+	}
+	if !ok {
+		return domain.DeviceStatus{}, domain.E(op, domain.Unavailable, ErrRateLimited)
+	}
+	st := domain.DeviceStatus{DeviceID: d.ID, Name: d.Name, Rejected: []domain.SnapshotRejection{}}
+	l, err := s.st.Licenses.License(ctx, d.AccountID)
+	switch {
+	case err == nil:
+		st.License = domain.SeatStatusOf(l, now)
+	case domain.KindOf(err) != domain.NotFound:
+		return domain.DeviceStatus{}, err
+	}
+	rs, err := s.st.Gallery.DeviceRejections(ctx, d.AccountID, d.ID, since, domain.MaxDeviceRejections)
+	if err != nil {
+		return domain.DeviceStatus{}, err
+	}
+	for _, r := range rs {
+		name := r.ID + ".jpg"
+		if _, _, err := domain.ParseSnapshotName(name); err != nil || r.DeviceID != d.ID {
+			continue
+		}
+		st.Rejected = append(st.Rejected, domain.SnapshotRejection{Name: name, Reason: r.Reason, Detail: r.Detail, At: r.RejectedAt})
+	}
+	return st, nil
 }

@@ -2,6 +2,7 @@ package cloud_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +148,80 @@ func TestLoginSessionsAndGallery(t *testing.T) {
 	}
 	if _, err := svc.Session(ctx, token); domain.KindOf(err) != domain.Unauthorized {
 		t.Fatalf("after logout: %v", err)
+	}
+}
+
+// TestDeviceStatus: a device hears its license's state and seats and its
+// own rejected snapshots, never another device's.
+func TestDeviceStatus(t *testing.T) {
+	ctx := context.Background()
+	svc, st, clock := newService(t, cloud.Config{StatusPerMinute: 5})
+	a, err := svc.CreateAccount(ctx, "owner@example.org", "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := svc.IssueLicense(ctx, a.ID, 3, clock.AddDate(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e1, err1 := svc.Enroll(ctx, key, "door")
+	e2, err2 := svc.Enroll(ctx, key, "yard")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	d1, _ := svc.AuthenticateDevice(ctx, e1.DeviceID, e1.Secret)
+	d2, _ := svc.AuthenticateDevice(ctx, e2.DeviceID, e2.Secret)
+	ev := domain.NewEventID(clock.Add(-time.Hour), [10]byte{3})
+	for _, r := range []domain.Rejection{
+		{AccountID: a.ID, DeviceID: d1.ID, ID: string(ev) + "-1", Reason: domain.TrailingData, Detail: "12 bytes after the end", RejectedAt: clock.Add(-time.Minute)},
+		{AccountID: a.ID, DeviceID: d1.ID, ID: "0123456789abcdef", Reason: domain.BadKey, RejectedAt: clock.Add(-time.Minute)},
+		{AccountID: a.ID, DeviceID: d2.ID, ID: string(ev) + "-2", Reason: domain.Corrupt, RejectedAt: clock.Add(-time.Minute)},
+	} {
+		if err := st.PutRejection(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := svc.DeviceStatus(ctx, d1, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := domain.SeatStatus{Status: "active", Seats: 3, SeatsUsed: 2, Expires: clock.AddDate(0, 1, 0)}
+	if got.DeviceID != d1.ID || got.Name != "door" || got.License.Status != want.Status || got.License.Seats != 3 ||
+		got.License.SeatsUsed != 2 || !got.License.Expires.Equal(want.Expires) {
+		t.Fatalf("status %+v", got)
+	}
+	if len(got.Rejected) != 1 || got.Rejected[0].Name != string(ev)+"-1.jpg" || got.Rejected[0].Reason != domain.TrailingData ||
+		got.Rejected[0].Text() != "trailing_data: 12 bytes after the end" {
+		t.Fatalf("rejected %+v: want only the device's own snapshot", got.Rejected)
+	}
+	if got, err := svc.DeviceStatus(ctx, d1, clock.Add(time.Second)); err != nil || len(got.Rejected) != 0 {
+		t.Fatalf("since after the rejection: %+v %v", got.Rejected, err)
+	}
+	if _, err := svc.DeviceStatus(ctx, d1, clock.AddDate(0, 0, 2)); domain.KindOf(err) != domain.Invalid {
+		t.Fatalf("since in the future: %v", err)
+	}
+	// Suspended, then expired: the device is told, not refused.
+	if err := svc.SetLicenseState(ctx, a.ID, domain.LicenseSuspended); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.DeviceStatus(ctx, d2, time.Time{}); err != nil || got.License.Status != "suspended" || len(got.Rejected) != 1 ||
+		got.Rejected[0].Reason != domain.Corrupt {
+		t.Fatalf("suspended: %+v %v", got, err)
+	}
+	_ = svc.SetLicenseState(ctx, a.ID, domain.LicenseActive)
+	*clock = clock.AddDate(0, 2, 0)
+	if got, err := svc.DeviceStatus(ctx, d2, time.Time{}); err != nil || got.License.Status != "expired" {
+		t.Fatalf("expired: %+v %v", got, err)
+	}
+	// Five a minute per device (the clock moved on: a new window).
+	limited := false
+	for range 6 {
+		if _, err := svc.DeviceStatus(ctx, d1, time.Time{}); errors.Is(err, cloud.ErrRateLimited) {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("no rate limit after 6 requests with 5 a minute")
 	}
 }

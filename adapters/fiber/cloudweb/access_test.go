@@ -20,7 +20,7 @@ func routes(t *testing.T, e *env) []fiber.Route {
 		if r.Method == fiber.MethodHead || r.Method == "USE" || r.Path == "/" && r.Method == "USE" {
 			continue
 		}
-		if cloudweb.Public[r.Method+" "+r.Path] {
+		if cloudweb.Public[r.Method+" "+r.Path] || cloudweb.DeviceRoutes[r.Method+" "+r.Path] {
 			continue
 		}
 		out = append(out, r)
@@ -72,6 +72,61 @@ func TestEveryRouteNeedsASession(t *testing.T) {
 	d, err := e.tab.Device(testContext(t), tn.acct.ID, dev.DeviceID)
 	if err != nil || d.Revoked {
 		t.Fatalf("device after unauthenticated revokes: %+v %v", d, err)
+	}
+	deviceRoutesNeedTheDevice(t, e, tn, dev)
+}
+
+// deviceRoutesNeedTheDevice: every route that authenticates a device
+// answers 401 without device credentials (a session does not stand in for
+// them), with wrong ones and with a revoked device's, and admits the
+// device itself.
+func deviceRoutesNeedTheDevice(t *testing.T, e *env, tn *tenant, dev enrolled) {
+	old := e.newTenant(1)
+	_, gone := e.enroll(old.licenseKey, "gone")
+	if err := e.svc.Revoke(testContext(t), domain.Session{AccountID: old.acct.ID}, gone.DeviceID); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := http.NewRequest("GET", e.base, nil)
+	found := map[string]bool{}
+	for _, r := range e.web.App().GetRoutes(true) {
+		key := r.Method + " " + r.Path
+		if !cloudweb.DeviceRoutes[key] {
+			continue
+		}
+		found[key] = true
+		if r.Method == fiber.MethodHead {
+			continue
+		}
+		for _, who := range []struct{ name, header, value string }{
+			{"nothing", "", ""},
+			{"a session", "Cookie", cookieOf(tn, u)},
+			{"a wrong secret", "Authorization", "Device " + dev.DeviceID + ":" + dev.DeviceSecret + "x"},
+			{"an unknown device", "Authorization", "Device dev_01JDZ2F7QH4M8RS0XK3V9TB6WX:" + dev.DeviceSecret},
+			{"a revoked device", "Authorization", "Device " + gone.DeviceID + ":" + gone.DeviceSecret},
+		} {
+			hdr := map[string]string{}
+			if who.header != "" {
+				hdr[who.header] = who.value
+			}
+			resp := e.do(nil, r.Method, r.Path, nil, hdr)
+			body := readAll(resp)
+			if resp.StatusCode != 401 || !strings.Contains(body, `"kind":"unauthorized"`) {
+				t.Errorf("%s with %s: %d %.200s, want 401", key, who.name, resp.StatusCode, body)
+			}
+		}
+		resp := e.do(nil, r.Method, r.Path, map[string]any{}, map[string]string{"Authorization": "Device " + dev.DeviceID + ":" + dev.DeviceSecret})
+		resp.Body.Close()
+		if resp.StatusCode == 401 {
+			t.Errorf("%s with the device's own credentials: 401", key)
+		}
+	}
+	for key := range cloudweb.DeviceRoutes {
+		if !found[key] {
+			t.Errorf("DeviceRoutes lists %s, which the app does not serve", key)
+		}
+	}
+	if !found["GET /api/v1/device/status"] {
+		t.Fatal("no device status route")
 	}
 }
 

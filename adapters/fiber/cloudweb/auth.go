@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -249,4 +250,51 @@ func (s *Server) deviceGrant(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(grantResponse{URL: g.URL, Method: g.Method, Headers: g.Headers, Key: g.Key, Expires: g.Expires})
+}
+
+type seatStatusJSON struct {
+	Status    string    `json:"status"`
+	Seats     int       `json:"seats"`
+	SeatsUsed int       `json:"seats_used"`
+	Expires   time.Time `json:"expires"`
+}
+
+type snapshotRejectionJSON struct {
+	Name   string    `json:"name"`
+	Reason string    `json:"reason"`
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+type deviceStatusResponse struct {
+	DeviceID string                  `json:"device_id"`
+	Name     string                  `json:"name"`
+	License  *seatStatusJSON         `json:"license"` // null: the account has no license
+	Rejected []snapshotRejectionJSON `json:"rejected"`
+}
+
+// deviceStatus is GET /api/v1/device/status[?since=RFC3339] (API.md).
+func (s *Server) deviceStatus(c *fiber.Ctx) error {
+	var since time.Time
+	if q := c.Query("since"); q != "" {
+		t, err := time.Parse(time.RFC3339, q)
+		if err != nil {
+			return domain.E("device status", domain.Invalid, fmt.Errorf("since %q: want an RFC 3339 time", q))
+		}
+		since = t
+	}
+	d, _ := c.Locals(deviceKey).(domain.Device)
+	st, err := s.svc.DeviceStatus(c.UserContext(), d, since)
+	if err != nil {
+		return err
+	}
+	out := deviceStatusResponse{DeviceID: st.DeviceID, Name: st.Name, Rejected: []snapshotRejectionJSON{}}
+	if st.License.Status != "" {
+		out.License = &seatStatusJSON{Status: st.License.Status, Seats: st.License.Seats, SeatsUsed: st.License.SeatsUsed,
+			Expires: st.License.Expires.UTC()}
+	}
+	for _, r := range st.Rejected {
+		out.Rejected = append(out.Rejected, snapshotRejectionJSON{Name: r.Name, Reason: string(r.Reason), Detail: r.Detail, At: r.At.UTC()})
+	}
+	return c.JSON(out)
 }

@@ -273,6 +273,21 @@ func TestEdgeClientEnrollsAndUploads(t *testing.T) {
 	if objs[g.Key] != int64(len(body)) {
 		t.Fatalf("objects %v, want %s", objs, g.Key)
 	}
+	// The device's status through the client: its seat, and a rejection of
+	// its upload (as the validator records it).
+	if err := e.tab.PutRejection(ctx, domain.Rejection{AccountID: tn.acct.ID, DeviceID: id, ID: string(ev) + "-1",
+		Reason: domain.EmbeddedCode, Detail: "script in a comment", RejectedAt: time.Now(), SourceKey: g.Key}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.DeviceStatus(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.DeviceID != id || st.Name != "porch" || st.License.Status != "active" || st.License.Seats != 1 || st.License.SeatsUsed != 1 ||
+		len(st.Rejected) != 1 || st.Rejected[0].Name != domain.SnapshotName(ev, 1) || st.Rejected[0].Reason != domain.EmbeddedCode ||
+		st.Rejected[0].Detail != "script in a comment" {
+		t.Fatalf("device status %+v", st)
+	}
 	// The second enrollment finds no seat: the client sees Unlicensed.
 	if _, _, err := (&cloudapi.Client{BaseURL: e.base}).Enroll(ctx, tn.licenseKey, "second"); domain.KindOf(err) != domain.Unlicensed {
 		t.Fatalf("second enrollment: %v", err)
@@ -284,6 +299,100 @@ func TestEdgeClientEnrollsAndUploads(t *testing.T) {
 	if _, err := c.Grant(ctx, domain.Upload{Name: domain.SnapshotName(ev, 2), Event: ev, Bytes: len(body)}); domain.KindOf(err) != domain.Unauthorized {
 		t.Fatalf("revoked: %v", err)
 	}
+	if _, err := c.DeviceStatus(ctx, time.Time{}); domain.KindOf(err) != domain.Unauthorized {
+		t.Fatalf("status of a revoked device: %v", err)
+	}
 }
 
 var _ = context.Background
+
+type statusAnswer struct {
+	DeviceID string `json:"device_id"`
+	Name     string `json:"name"`
+	License  *struct {
+		Status    string    `json:"status"`
+		Seats     int       `json:"seats"`
+		SeatsUsed int       `json:"seats_used"`
+		Expires   time.Time `json:"expires"`
+	} `json:"license"`
+	Rejected []struct {
+		Name   string    `json:"name"`
+		Reason string    `json:"reason"`
+		Detail string    `json:"detail"`
+		At     time.Time `json:"at"`
+	} `json:"rejected"`
+}
+
+// TestDeviceStatus: GET /api/v1/device/status tells a device its license
+// and seats and its own rejected snapshots (never another device's or
+// another account's), since a time when asked; a revoked device hears 401.
+func TestDeviceStatus(t *testing.T) {
+	e := newEnv(t, cloud.Config{})
+	ctx := testContext(t)
+	tn, other := e.newTenant(3), e.newTenant(1)
+	_, door := e.enroll(tn.licenseKey, "door")
+	_, yard := e.enroll(tn.licenseKey, "yard")
+	_, stranger := e.enroll(other.licenseKey, "stranger")
+	auth := map[string]string{"Authorization": "Device " + door.DeviceID + ":" + door.DeviceSecret}
+	base := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
+	var doorNames []string // newest first
+	for i := range 3 {
+		for _, r := range []struct {
+			acct, dev string
+		}{{tn.acct.ID, door.DeviceID}, {tn.acct.ID, yard.DeviceID}, {other.acct.ID, stranger.DeviceID}} {
+			ev := newEvent(base.Add(time.Duration(i) * time.Minute))
+			rej := domain.Rejection{AccountID: r.acct, DeviceID: r.dev, ID: string(ev) + "-1", Reason: domain.TrailingData,
+				Detail: "bytes after the end of " + r.dev, RejectedAt: base.Add(time.Duration(i) * 10 * time.Minute),
+				SourceKey: "uploads/" + r.acct + "/" + r.dev + "/x/" + string(ev) + "-1.jpg"}
+			if err := e.tab.PutRejection(ctx, rej); err != nil {
+				t.Fatal(err)
+			}
+			if r.dev == door.DeviceID {
+				doorNames = append([]string{rej.ID + ".jpg"}, doorNames...)
+			}
+		}
+	}
+	var st statusAnswer
+	resp := e.do(nil, "GET", "/api/v1/device/status", nil, auth)
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q", cc)
+	}
+	mustJSON(t, resp, 200, &st)
+	if st.DeviceID != door.DeviceID || st.Name != "door" || st.License == nil || st.License.Status != "active" ||
+		st.License.Seats != 3 || st.License.SeatsUsed != 2 || time.Until(st.License.Expires) < 300*24*time.Hour {
+		t.Fatalf("status %+v license %+v", st, st.License)
+	}
+	var names []string
+	for _, r := range st.Rejected {
+		names = append(names, r.Name)
+		if r.Reason != "trailing_data" || r.Detail != "bytes after the end of "+door.DeviceID || r.At.Before(base) {
+			t.Errorf("rejection %+v", r)
+		}
+	}
+	if fmt.Sprint(names) != fmt.Sprint(doorNames) {
+		t.Fatalf("rejected %v, want the door's own %v", names, doorNames)
+	}
+	// since: only those rejected at or after it.
+	mustJSON(t, e.do(nil, "GET", "/api/v1/device/status?since="+base.Add(15*time.Minute).Format(time.RFC3339), nil, auth), 200, &st)
+	if len(st.Rejected) != 1 || st.Rejected[0].Name != doorNames[0] {
+		t.Fatalf("since: %+v", st.Rejected)
+	}
+	for _, q := range []string{"?since=yesterday", "?since=" + time.Now().AddDate(0, 0, 3).Format(time.RFC3339)} {
+		var eb struct{ Error, Kind string }
+		mustJSON(t, e.do(nil, "GET", "/api/v1/device/status"+q, nil, auth), 400, &eb)
+		if eb.Kind != "invalid" || !strings.Contains(eb.Error, "since") {
+			t.Errorf("%s: %+v", q, eb)
+		}
+	}
+	// A suspended license is reported, not refused.
+	if err := e.svc.SetLicenseState(ctx, tn.acct.ID, domain.LicenseSuspended); err != nil {
+		t.Fatal(err)
+	}
+	mustJSON(t, e.do(nil, "GET", "/api/v1/device/status", nil, auth), 200, &st)
+	if st.License == nil || st.License.Status != "suspended" || len(st.Rejected) != 3 {
+		t.Fatalf("suspended: %+v", st)
+	}
+	// Revoked: 401 at once.
+	mustJSON(t, e.do(tn.client, "POST", "/api/v1/devices/"+door.DeviceID+"/revoke", nil, map[string]string{"X-CSRF-Token": tn.csrf}), 204, nil)
+	mustJSON(t, e.do(nil, "GET", "/api/v1/device/status", nil, auth), 401, nil)
+}

@@ -2,10 +2,10 @@
 // the gallery of verified images (URLs presigned per request), one image
 // with its faces drawn, devices and seats with revoke, rejected uploads,
 // the license; the JSON API that mirrors the pages; and the device API of
-// adapters/cloudapi/API.md (enrollment, upload grants).
+// adapters/cloudapi/API.md (enrollment, upload grants, device status).
 //
-// Every page and API route needs a session except those in Public; device
-// routes authenticate the device instead. Pages without a session redirect
+// Every page and API route needs a session except those in Public; the
+// routes in DeviceRoutes authenticate the device instead. Pages without a session redirect
 // to /login, APIs answer 401. State changes need the session's CSRF token
 // (form field csrf or header X-CSRF-Token). Sessions live in the table, so
 // any number of instances can serve behind a load balancer. Nothing signed
@@ -60,15 +60,23 @@ type Server struct {
 	csp   string
 }
 
-// Public lists the routes ("METHOD path") that answer without a session.
-// None returns an account's data; the device routes check the device.
+// Public lists the routes ("METHOD path") that answer without a session
+// or device credentials. None returns an account's data (enrollment is
+// authenticated by the license key in its body).
 var Public = map[string]bool{
 	"GET /login": true, "HEAD /login": true, "POST /login": true,
 	"GET /healthz": true, "HEAD /healthz": true,
 	"GET /assets/:name": true, "HEAD /assets/:name": true,
 	"POST /api/v1/login":         true,
 	"POST /api/v1/device/enroll": true, "POST /api/v1/enroll": true,
+}
+
+// DeviceRoutes lists the routes ("METHOD path") that authenticate a device
+// ("Authorization: Device <id>:<secret>", API.md) instead of a session; a
+// session does not admit them.
+var DeviceRoutes = map[string]bool{
 	"POST /api/v1/device/grants": true, "POST /api/v1/uploads": true,
+	"GET /api/v1/device/status": true, "HEAD /api/v1/device/status": true,
 }
 
 const (
@@ -150,6 +158,7 @@ func (s *Server) routes() {
 	a.Post("/api/v1/enroll", s.deviceEnroll)
 	a.Post("/api/v1/device/grants", s.deviceAuth, s.deviceGrant)
 	a.Post("/api/v1/uploads", s.deviceAuth, s.deviceGrant)
+	a.Get("/api/v1/device/status", s.deviceAuth, s.deviceStatus)
 
 	// Pages: without a session they redirect to the login page.
 	page := func(method, path string, h fiber.Handler) { a.Add(method, path, s.needSession(false), s.checkCSRF, h) }

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Seats", func(t *testing.T) { testSeats(t, open(t)) })
 	t.Run("Images", func(t *testing.T) { testImages(t, open(t)) })
 	t.Run("Rejections", func(t *testing.T) { testRejections(t, open(t)) })
+	t.Run("DeviceRejections", func(t *testing.T) { testDeviceRejections(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("RateLimits", func(t *testing.T) { testRates(t, open(t)) })
 }
@@ -392,6 +393,66 @@ func testRejections(t *testing.T, s Store) {
 	if p, err := s.Rejections(ctx, other.acct.ID, 10, ""); err != nil || len(p.Rejections) != 0 {
 		t.Fatalf("another account's rejections %+v %v", p, err)
 	}
+}
+
+// testDeviceRejections: one device's rejections, newest first, bounded,
+// since a time; never another device's or another account's.
+func testDeviceRejections(t *testing.T, s Store) {
+	ctx := ctxOf(t)
+	tn := newTenant(t, s, 2)
+	d, other := tn.enroll(t, s), tn.enroll(t, s)
+	var mine []string // newest first
+	for i := range 5 {
+		for _, dev := range []domain.Device{d, other} {
+			ev := domain.NewEventID(now.Add(time.Duration(i)*time.Minute), entropy())
+			r := domain.Rejection{AccountID: tn.acct.ID, DeviceID: dev.ID, ID: string(ev) + "-2", Reason: domain.TrailingData,
+				Detail: dev.Name, RejectedAt: now.Add(time.Duration(i) * time.Hour)}
+			if err := s.PutRejection(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if dev.ID == d.ID {
+				mine = append([]string{r.ID}, mine...)
+			}
+		}
+	}
+	ids := func(rs []domain.Rejection) []string {
+		var out []string
+		for _, r := range rs {
+			if r.DeviceID != d.ID || r.AccountID != tn.acct.ID || r.Reason != domain.TrailingData {
+				t.Fatalf("rejection %+v is not of device %s", r, d.ID)
+			}
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	got, err := s.DeviceRejections(ctx, tn.acct.ID, d.ID, time.Time{}, domain.MaxDeviceRejections)
+	if err != nil || fmt.Sprint(ids(got)) != fmt.Sprint(mine) {
+		t.Fatalf("device rejections %v %v, want %v", ids(got), err, mine)
+	}
+	if got[0].RejectedAt.Sub(now.Add(4*time.Hour)).Abs() > time.Millisecond {
+		t.Fatalf("rejected at %v", got[0].RejectedAt)
+	}
+	if got, err := s.DeviceRejections(ctx, tn.acct.ID, d.ID, time.Time{}, 2); err != nil || fmt.Sprint(ids(got)) != fmt.Sprint(mine[:2]) {
+		t.Fatalf("limit 2: %v %v", ids(got), err)
+	}
+	// Since: rejected at or after the third one's time.
+	if got, err := s.DeviceRejections(ctx, tn.acct.ID, d.ID, now.Add(2*time.Hour), 10); err != nil || fmt.Sprint(ids(got)) != fmt.Sprint(mine[:3]) {
+		t.Fatalf("since: %v %v, want %v", ids(got), err, mine[:3])
+	}
+	if got, err := s.DeviceRejections(ctx, tn.acct.ID, d.ID, now.Add(5*time.Hour), 10); err != nil || len(got) != 0 {
+		t.Fatalf("since after all: %v %v", got, err)
+	}
+	// Another account asking for this device's: nothing.
+	stranger := newTenant(t, s, 1)
+	if got, err := s.DeviceRejections(ctx, stranger.acct.ID, d.ID, time.Time{}, 10); err != nil || len(got) != 0 {
+		t.Fatalf("another account's view of the device: %v %v", got, err)
+	}
+	_, err = s.DeviceRejections(ctx, tn.acct.ID, d.ID, time.Time{}, 0)
+	want(t, "limit 0", err, domain.Invalid)
+	_, err = s.DeviceRejections(ctx, tn.acct.ID, d.ID, time.Time{}, domain.MaxDeviceRejections+1)
+	want(t, "limit too high", err, domain.Invalid)
+	_, err = s.DeviceRejections(ctx, tn.acct.ID, "dev_x#", time.Time{}, 10)
+	want(t, "bad device ID", err, domain.Invalid)
 }
 
 func testSessions(t *testing.T, s Store) {
