@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -164,6 +165,54 @@ func (s *Store) Uploaded(ctx context.Context, name string, at time.Time) error {
 	}
 	if err != nil {
 		return fmt.Errorf("bbolt: uploaded %s: %w", name, err)
+	}
+	return nil
+}
+
+// MarkRejected implements ports.RejectionMarker: the snapshot's record
+// notes that the cloud quarantined it, at at, for reason (cut to 512
+// bytes). A snapshot marked already keeps its first mark; an unknown one is
+// NotFound. The outbox is left as it is: a rejected snapshot was uploaded.
+func (s *Store) MarkRejected(ctx context.Context, name string, at time.Time, reason string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bbolt: mark rejected %s: %w", name, err)
+	}
+	id, _, err := disk.ParseName(name)
+	if err != nil {
+		return fmt.Errorf("bbolt: mark rejected: %w", err)
+	}
+	if at.IsZero() {
+		return domain.E("bbolt: mark rejected "+name, domain.Invalid, errors.New("no time"))
+	}
+	if reason == "" {
+		reason = "rejected"
+	}
+	if len(reason) > maxReason {
+		reason = strings.ToValidUTF8(reason[:maxReason], "")
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		rec, ok, err := getEvent(tx, id)
+		if err != nil {
+			return err
+		}
+		i := -1
+		if ok {
+			i = rec.snapshot(name)
+		}
+		if i < 0 {
+			return notFound("bbolt: mark rejected "+name, "no such snapshot")
+		}
+		if !rec.Snapshots[i].Rejected.IsZero() {
+			return nil
+		}
+		rec.Snapshots[i].Rejected, rec.Snapshots[i].RejectReason = at, reason
+		return putEvent(tx, id, &rec)
+	})
+	if domain.KindOf(err) == domain.NotFound {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("bbolt: mark rejected %s: %w", name, err)
 	}
 	return nil
 }

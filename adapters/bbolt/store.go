@@ -6,7 +6,8 @@
 //
 // Bucket "events": key = the event ID (26 bytes, so keys sort by start
 // time), value = JSON of eventRecord (the event's fields, its snapshots
-// with their uploaded time, its faces). Bucket "outbox": key = 8-byte
+// with their uploaded time and the cloud's rejection when known, its
+// faces). Bucket "outbox": key = 8-byte
 // big-endian enqueue sequence, value = 8-byte big-endian due time (Unix
 // nanoseconds, 0 = due now) followed by JSON of uploadRecord. Bucket
 // "outbox_names": snapshot name → outbox key. Bucket "meta": "version" →
@@ -79,7 +80,10 @@ type Store struct {
 	closeErr  error
 }
 
-var _ ports.EventStore = (*Store)(nil)
+var (
+	_ ports.EventStore      = (*Store)(nil)
+	_ ports.RejectionMarker = (*Store)(nil)
+)
 
 // Open opens (creating it if needed) the database at dbPath, with the
 // snapshot files in files. A database held by another process is an
@@ -159,6 +163,10 @@ type snapshotRecord struct {
 	Time     time.Time `json:"time,omitzero"`
 	Bytes    int       `json:"bytes"`
 	Uploaded time.Time `json:"uploaded,omitzero"`
+	// Rejected and RejectReason: the cloud quarantined the file (added to
+	// format 1 without a version change: older records lack them).
+	Rejected     time.Time `json:"rejected,omitzero"`
+	RejectReason string    `json:"reject_reason,omitempty"`
 }
 
 // eventRecord is an event as stored; its ID is the key.
@@ -178,11 +186,13 @@ func box(b domain.Box) boxRecord    { return boxRecord(b) }
 func (b boxRecord) box() domain.Box { return domain.Box(b) }
 
 func snapRecord(s domain.Snapshot) snapshotRecord {
-	return snapshotRecord{Name: s.Name, Kind: string(s.Kind), Frame: s.Frame, Time: s.Time, Bytes: s.Bytes, Uploaded: s.Uploaded}
+	return snapshotRecord{Name: s.Name, Kind: string(s.Kind), Frame: s.Frame, Time: s.Time, Bytes: s.Bytes, Uploaded: s.Uploaded,
+		Rejected: s.Rejected, RejectReason: s.RejectReason}
 }
 
 func (r snapshotRecord) snapshot() domain.Snapshot {
-	return domain.Snapshot{Kind: domain.SnapshotKind(r.Kind), Frame: r.Frame, Time: r.Time, Name: r.Name, Bytes: r.Bytes, Uploaded: r.Uploaded}
+	return domain.Snapshot{Kind: domain.SnapshotKind(r.Kind), Frame: r.Frame, Time: r.Time, Name: r.Name, Bytes: r.Bytes, Uploaded: r.Uploaded,
+		Rejected: r.Rejected, RejectReason: r.RejectReason}
 }
 
 // record is ev without its snapshots.

@@ -26,12 +26,17 @@ type Cloud struct {
 	// error they return is the call's. Tests fail, block or count there.
 	BeforeGrant func(ctx context.Context, u domain.Upload) error
 	BeforePut   func(ctx context.Context, g domain.UploadGrant) error
+	// BeforeStatus, when set, runs first in DeviceStatus; its error is
+	// the call's.
+	BeforeStatus func(ctx context.Context) error
 
 	mu      sync.Mutex
 	grants  map[string]grant // by URL
 	objects map[string][]byte
 	puts    map[string]int // successful PUTs by key
 	issued  int
+	status  domain.DeviceStatus // what DeviceStatus answers
+	asked   []time.Time         // the since of each DeviceStatus call
 }
 
 type grant struct {
@@ -41,9 +46,57 @@ type grant struct {
 }
 
 var (
-	_ ports.UploadGranter = (*Cloud)(nil)
-	_ ports.ObjectPutter  = (*Cloud)(nil)
+	_ ports.UploadGranter      = (*Cloud)(nil)
+	_ ports.ObjectPutter       = (*Cloud)(nil)
+	_ ports.DeviceStatusSource = (*Cloud)(nil)
 )
+
+// SetStatus sets what DeviceStatus answers: st with its rejections
+// filtered by since, as the cloud does.
+func (c *Cloud) SetStatus(st domain.DeviceStatus) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st.Rejected = slices.Clone(st.Rejected)
+	c.status = st
+}
+
+// Reject adds a rejection of a snapshot to the status, newest first.
+func (c *Cloud) Reject(r domain.SnapshotRejection) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.status.Rejected = append([]domain.SnapshotRejection{r}, c.status.Rejected...)
+}
+
+// DeviceStatus implements ports.DeviceStatusSource: the status SetStatus
+// and Reject made, with only the rejections at or after since.
+func (c *Cloud) DeviceStatus(ctx context.Context, since time.Time) (domain.DeviceStatus, error) {
+	if err := ctx.Err(); err != nil {
+		return domain.DeviceStatus{}, fmt.Errorf("inmem: device status: %w", err)
+	}
+	if c.BeforeStatus != nil {
+		if err := c.BeforeStatus(ctx); err != nil {
+			return domain.DeviceStatus{}, err
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.asked = append(c.asked, since)
+	st := c.status
+	st.Rejected = nil
+	for _, r := range c.status.Rejected {
+		if since.IsZero() || !r.At.Before(since) {
+			st.Rejected = append(st.Rejected, r)
+		}
+	}
+	return st, nil
+}
+
+// Asked returns the since of every DeviceStatus call so far.
+func (c *Cloud) Asked() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.asked)
+}
 
 func (c *Cloud) now() time.Time {
 	if c.Now != nil {

@@ -30,9 +30,10 @@ type EventStore struct {
 }
 
 var (
-	_ ports.EventStore     = (*EventStore)(nil)
-	_ ports.Outbox         = (*EventStore)(nil)
-	_ ports.SnapshotReader = (*EventStore)(nil)
+	_ ports.EventStore      = (*EventStore)(nil)
+	_ ports.Outbox          = (*EventStore)(nil)
+	_ ports.SnapshotReader  = (*EventStore)(nil)
+	_ ports.RejectionMarker = (*EventStore)(nil)
 )
 
 // NewEventStore returns an empty store.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"vigil/domain"
@@ -75,6 +76,47 @@ func (s *EventStore) Uploaded(ctx context.Context, name string, at time.Time) er
 	if ev.Snapshots[i].Uploaded.IsZero() {
 		ev = clone(ev)
 		ev.Snapshots[i].Uploaded = at
+		s.events[id] = ev
+	}
+	return nil
+}
+
+// MarkRejected implements ports.RejectionMarker, as the bbolt store does:
+// the first mark is kept, an unknown snapshot is NotFound, the outbox is
+// left as it is.
+func (s *EventStore) MarkRejected(ctx context.Context, name string, at time.Time, reason string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("inmem: mark rejected %s: %w", name, err)
+	}
+	id, _, err := domain.ParseSnapshotName(name)
+	if err != nil {
+		return fmt.Errorf("inmem: mark rejected: %w", err)
+	}
+	if at.IsZero() {
+		return domain.E("inmem: mark rejected "+name, domain.Invalid, errors.New("no time"))
+	}
+	if reason == "" {
+		reason = "rejected"
+	}
+	if len(reason) > maxReason {
+		reason = strings.ToValidUTF8(reason[:maxReason], "")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	ev, ok := s.events[id]
+	i := -1
+	if ok {
+		i = slices.IndexFunc(ev.Snapshots, func(sn domain.Snapshot) bool { return sn.Name == name })
+	}
+	if i < 0 {
+		return domain.E("inmem: mark rejected "+name, domain.NotFound, errors.New("no such snapshot"))
+	}
+	if ev.Snapshots[i].Rejected.IsZero() {
+		ev = clone(ev)
+		ev.Snapshots[i].Rejected, ev.Snapshots[i].RejectReason = at, reason
 		s.events[id] = ev
 	}
 	return nil

@@ -159,3 +159,60 @@ func outboxSurvivesReopen(t *testing.T, s Subject) {
 		t.Fatalf("uploaded time lost: %+v", got.Snapshots)
 	}
 }
+
+// markRejected: a snapshot the cloud rejected keeps the first mark (time
+// and reason) across a reopen; the outbox and the other snapshots are left
+// alone; unknown and malformed names are refused.
+func markRejected(t *testing.T, s Subject) {
+	m, ok := s.Store.(ports.RejectionMarker)
+	if !ok {
+		t.Skip("the store does not record rejections")
+	}
+	ev := newEvent(30)
+	a, b := add(t, s, &ev, 1, domain.FirstSnapshot), add(t, s, &ev, 2, domain.PeakSnapshot)
+	if q, ok := s.Store.(ports.Outbox); ok {
+		if err := q.Uploaded(ctx, a.Name, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := outbox(t, s)
+	at := t0.Add(time.Minute)
+	if err := m.MarkRejected(ctx, a.Name, at, "trailing_data: 12 bytes after the end"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.MarkRejected(ctx, a.Name, at.Add(time.Hour), "corrupt"); err != nil {
+		t.Fatalf("marked twice: %v", err)
+	}
+	check := func(s Subject) {
+		t.Helper()
+		got := get(t, s, ev.ID)
+		ra, rb := got.Snapshots[0], got.Snapshots[1]
+		if !ra.Rejected.Equal(at) || ra.RejectReason != "trailing_data: 12 bytes after the end" || ra.UploadState() != "rejected" {
+			t.Fatalf("rejected snapshot %+v (the first mark is kept)", ra)
+		}
+		if !rb.Rejected.IsZero() || rb.RejectReason != "" || rb.UploadState() != "queued" {
+			t.Fatalf("the other snapshot %+v", rb)
+		}
+	}
+	check(s)
+	if got := outbox(t, s); !slices.Equal(got, before) {
+		t.Fatalf("outbox %v after a rejection, was %v", got, before)
+	}
+	other := newEvent(31)
+	if err := m.MarkRejected(ctx, snapName(&other, 1), at, "corrupt"); domain.KindOf(err) != domain.NotFound {
+		t.Errorf("unknown snapshot: %v, want NotFound", err)
+	}
+	if err := m.MarkRejected(ctx, snapName(&ev, 9), at, "corrupt"); domain.KindOf(err) != domain.NotFound {
+		t.Errorf("unknown snapshot of a known event: %v, want NotFound", err)
+	}
+	if err := m.MarkRejected(ctx, "../x.jpg", at, "corrupt"); domain.KindOf(err) != domain.Invalid {
+		t.Errorf("bad name: %v, want Invalid", err)
+	}
+	if err := m.MarkRejected(ctx, b.Name, time.Time{}, "corrupt"); domain.KindOf(err) != domain.Invalid {
+		t.Errorf("no time: %v, want Invalid", err)
+	}
+	check(s)
+	if s.Reopen != nil {
+		check(s.Reopen(t))
+	}
+}

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		{"OutboxFailedDelays", outboxFailedDelays},
 		{"OutboxUploadedMarks", outboxUploadedMarks},
 		{"OutboxSurvivesReopen", outboxSurvivesReopen},
+		{"MarkRejected", markRejected},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })

@@ -215,4 +215,7 @@ type Status struct {
 	Uploaded       int
 	LastUploadErr  string
 	Source         string
+	// Cloud is what the cloud last said of this device (license, seats,
+	// rejections); nil while the device is not enrolled.
+	Cloud *CloudStatus
 }

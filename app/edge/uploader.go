@@ -33,6 +33,9 @@ type UploaderConfig struct {
 	// wait (default a uniform draw from [d/2, d]). Tests set both.
 	Now    func() time.Time
 	Jitter func(d time.Duration) time.Duration
+	// Notify, when set, is woken after each snapshot the object store took
+	// (a CloudWatch then asks the cloud for its verdict).
+	Notify Waker
 }
 
 // UploaderStatus is what the UI shows of the uploader (the queue length
@@ -330,6 +333,9 @@ func (u *Uploader) uploaded(name, key string, now time.Time) {
 		u.log.Info("uploads resumed", "key", key)
 	}
 	u.log.Debug("uploaded", "name", name, "key", key)
+	if u.cfg.Notify != nil {
+		u.cfg.Notify.Wake()
+	}
 }
 
 // failed records a failure for the status and logs it, at most once a

@@ -207,8 +207,9 @@ type pipeline struct {
 	files  *disk.Dir
 	live   *edge.Live
 
-	mu sync.Mutex
-	up *edge.Uploader // of the running pipeline; nil: uploads off
+	mu    sync.Mutex
+	up    *edge.Uploader   // of the running pipeline; nil: uploads off
+	watch *edge.CloudWatch // of the running pipeline; nil: not enrolled
 }
 
 // run runs one pipeline with s until ctx ends or the source does
@@ -240,16 +241,16 @@ func (d *pipeline) run(ctx context.Context, s edge.Settings) error {
 			return err
 		}
 	}
-	up, err := uploader(s.Cloud, cfg.dataDir, store, log)
+	up, watch, err := uploader(s.Cloud, cfg.dataDir, store, log)
 	if err != nil {
 		return err
 	}
 	d.mu.Lock()
-	d.up = up
+	d.up, d.watch = up, watch
 	d.mu.Unlock()
 	defer func() {
 		d.mu.Lock()
-		d.up = nil
+		d.up, d.watch = nil, nil
 		d.mu.Unlock()
 	}()
 	// Each stored snapshot wakes the uploader (it goes out at once) and
@@ -318,6 +319,9 @@ func (d *pipeline) run(ctx context.Context, s edge.Settings) error {
 	if up != nil {
 		g.Go(func() error { return up.Run(gctx) }) // returns nil: its failures never stop capture
 	}
+	if watch != nil {
+		g.Go(func() error { return watch.Run(gctx) }) // returns nil: the cloud's status is for the UI only
+	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
@@ -342,11 +346,15 @@ func (d *pipeline) status(ctx context.Context, s edge.Settings, started time.Tim
 	}
 	st.OutboxLen, _ = d.store.OutboxLen(ctx)
 	d.mu.Lock()
-	up := d.up
+	up, watch := d.up, d.watch
 	d.mu.Unlock()
 	if up != nil {
 		us := up.Status()
 		st.Uploads, st.Uploaded, st.LastUploadErr = true, us.Uploaded, us.LastError
+	}
+	if watch != nil {
+		cs := watch.Status()
+		st.Cloud = &cs
 	}
 	return st
 }
@@ -354,26 +362,29 @@ func (d *pipeline) status(ctx context.Context, s edge.Settings, started time.Tim
 // secretFile is the device secret from enrollment, in the data directory.
 const secretFile = "device.secret"
 
-// uploader builds the outbox's uploader when the cloud is configured: its
-// URL and device ID in the settings and the device secret in
-// DATA/device.secret. Otherwise it logs once why not and returns nil (the
-// snapshots stay queued until it is). The secret is never logged.
-func uploader(c edge.CloudSettings, dataDir string, store *bbolt.Store, log *slog.Logger) (*edge.Uploader, error) {
+// uploader builds the outbox's uploader, and the watch that asks the cloud
+// for the device's status (license, seats, rejected snapshots) after its
+// uploads and every few minutes, when the cloud is configured: its URL and
+// device ID in the settings and the device secret in DATA/device.secret.
+// Otherwise it logs once why not and returns nils (the snapshots stay
+// queued until it is). The secret is never logged.
+func uploader(c edge.CloudSettings, dataDir string, store *bbolt.Store, log *slog.Logger) (*edge.Uploader, *edge.CloudWatch, error) {
 	if c.URL == "" {
 		log.Info("cloud not configured: snapshots stay on this device (set cloud.url and enroll to upload them)")
-		return nil, nil
+		return nil, nil, nil
 	}
 	secret, err := readSecret(filepath.Join(dataDir, secretFile), log)
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case secret == "" || c.DeviceID == "":
 		log.Info("cloud not configured: the device is not enrolled (no device ID or no "+secretFile+")", "cloud", c.URL)
-		return nil, nil
+		return nil, nil, nil
 	}
 	client := &cloudapi.Client{BaseURL: c.URL, DeviceID: c.DeviceID, Secret: secret, HTTP: &http.Client{Timeout: 30 * time.Second}}
 	log.Info("uploads on", "cloud", c.URL, "device", c.DeviceID)
-	return edge.NewUploader(store, store.Files(), client, s3.NewPutter(nil), edge.UploaderConfig{}, log), nil
+	watch := edge.NewCloudWatch(client, store, edge.CloudWatchConfig{}, log)
+	return edge.NewUploader(store, store.Files(), client, s3.NewPutter(nil), edge.UploaderConfig{Notify: watch}, log), watch, nil
 }
 
 // readSecret reads the device secret file: "" when there is none. A file

@@ -148,8 +148,8 @@ func TestNoUploaderWithoutCloudOrEnrollment(t *testing.T) {
 			}
 		}
 		var logged bytes.Buffer
-		up, err := uploader(c.cloud, dir, nil, slog.New(slog.NewTextHandler(&logged, nil)))
-		if err != nil || up != nil || strings.Count(logged.String(), "\n") != 1 || !strings.Contains(logged.String(), c.want) ||
+		up, watch, err := uploader(c.cloud, dir, nil, slog.New(slog.NewTextHandler(&logged, nil)))
+		if err != nil || up != nil || watch != nil || strings.Count(logged.String(), "\n") != 1 || !strings.Contains(logged.String(), c.want) ||
 			strings.Contains(logged.String(), testSecret) {
 			t.Errorf("%s: uploader %v, %v; log %q", c.name, up, err, logged.String())
 		}
@@ -158,7 +158,7 @@ func TestNoUploaderWithoutCloudOrEnrollment(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, secretFile), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := uploader(edge.CloudSettings{URL: "https://cloud.example.com", DeviceID: "dev_1"}, dir, nil, slog.New(slog.DiscardHandler)); err == nil {
+	if _, _, err := uploader(edge.CloudSettings{URL: "https://cloud.example.com", DeviceID: "dev_1"}, dir, nil, slog.New(slog.DiscardHandler)); err == nil {
 		t.Error("a directory as the secret file: no error")
 	}
 }

@@ -27,9 +27,13 @@ type snapshotJSON struct {
 	Frame      int64      `json:"frame"`
 	Time       time.Time  `json:"time"`
 	Bytes      int        `json:"bytes"`
-	Upload     string     `json:"upload"` // queued, uploaded
+	Upload     string     `json:"upload"` // queued, uploaded, rejected
 	UploadedAt *time.Time `json:"uploaded_at,omitempty"`
-	URL        string     `json:"url"`
+	// RejectedAt and RejectReason: the cloud quarantined it (upload is
+	// "rejected").
+	RejectedAt   *time.Time `json:"rejected_at,omitempty"`
+	RejectReason string     `json:"reject_reason,omitempty"`
+	URL          string     `json:"url"`
 }
 
 type eventJSONT struct {
@@ -69,10 +73,14 @@ func eventJSON(ev domain.Event) eventJSONT {
 	}
 	for _, sn := range ev.Snapshots {
 		sj := snapshotJSON{Name: sn.Name, Kind: string(sn.Kind), Frame: sn.Frame, Time: sn.Time, Bytes: sn.Bytes,
-			Upload: "queued", URL: "/snapshots/" + sn.Name}
+			Upload: sn.UploadState(), URL: "/snapshots/" + sn.Name}
 		if !sn.Uploaded.IsZero() {
 			at := sn.Uploaded
-			sj.Upload, sj.UploadedAt = "uploaded", &at
+			sj.UploadedAt = &at
+		}
+		if !sn.Rejected.IsZero() {
+			at := sn.Rejected
+			sj.RejectedAt, sj.RejectReason = &at, sn.RejectReason
 		}
 		j.Snapshots = append(j.Snapshots, sj)
 	}
@@ -169,6 +177,43 @@ type statusJSON struct {
 	Uploads        bool      `json:"uploads"`
 	Uploaded       int       `json:"uploaded"`
 	LastUploadErr  string    `json:"last_upload_error"`
+	// Cloud is null while the device is not enrolled.
+	Cloud *cloudStatusJSON `json:"cloud"`
+}
+
+// cloudStatusJSON is what the cloud last said of the device.
+type cloudStatusJSON struct {
+	Checked     *time.Time   `json:"checked"`  // null before the first answer
+	License     *licenseJSON `json:"license"`  // null before the first answer, or without a license
+	Rejected    int          `json:"rejected"` // rejections in the last answer
+	LastError   string       `json:"last_error"`
+	LastErrorAt *time.Time   `json:"last_error_at,omitempty"`
+}
+
+type licenseJSON struct {
+	Status    string    `json:"status"` // active, expired, suspended
+	Seats     int       `json:"seats"`
+	SeatsUsed int       `json:"seats_used"`
+	Expires   time.Time `json:"expires"`
+}
+
+func cloudJSON(c *edge.CloudStatus) *cloudStatusJSON {
+	if c == nil {
+		return nil
+	}
+	out := &cloudStatusJSON{Rejected: len(c.Device.Rejected), LastError: c.LastError}
+	if !c.Checked.IsZero() {
+		at := c.Checked
+		out.Checked = &at
+	}
+	if !c.LastErrorAt.IsZero() {
+		at := c.LastErrorAt
+		out.LastErrorAt = &at
+	}
+	if l := c.Device.License; l.Status != "" {
+		out.License = &licenseJSON{Status: l.Status, Seats: l.Seats, SeatsUsed: l.SeatsUsed, Expires: l.Expires}
+	}
+	return out
 }
 
 func (s *Server) apiStatus(c *fiber.Ctx) error {
@@ -176,7 +221,7 @@ func (s *Server) apiStatus(c *fiber.Ctx) error {
 	return c.JSON(statusJSON{Version: st.Version, Started: st.Started, UptimeSeconds: st.Uptime.Seconds(), Source: st.Source,
 		FPS: st.FPS, AnalysisMicros: st.AnalysisMicros, Kernel: st.Kernel, AnalysisSize: st.Analysis, Dropped: st.Dropped,
 		InEvent: st.InEvent, DiskUsed: st.DiskUsed, Quota: st.QuotaBytes, DiskFree: st.DiskFree, MinFree: st.MinFreeBytes,
-		Outbox: st.OutboxLen, Uploads: st.Uploads, Uploaded: st.Uploaded, LastUploadErr: st.LastUploadErr})
+		Outbox: st.OutboxLen, Uploads: st.Uploads, Uploaded: st.Uploaded, LastUploadErr: st.LastUploadErr, Cloud: cloudJSON(st.Cloud)})
 }
 
 type pointJSON struct {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"vigil/domain"
+
 	"vigil/app/edge"
 )
 
@@ -60,6 +62,14 @@ var funcs = template.FuncMap{
 			return "queued"
 		}
 		return "uploaded"
+	},
+	// upload is a snapshot's state for people: queued, uploaded, or
+	// rejected by the cloud with its reason.
+	"upload": func(sn domain.Snapshot) string {
+		if sn.UploadState() == "rejected" {
+			return "rejected by cloud: " + sn.RejectReason
+		}
+		return sn.UploadState()
 	},
 	"errs": func(d pageData, field string) []string { return d.Errors[field] },
 	"val":  func(d pageData, field string) string { return d.Form[field] },

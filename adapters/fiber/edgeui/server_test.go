@@ -36,7 +36,10 @@ type fixture struct {
 
 // newFixture builds the UI over real stores in a temporary directory, with
 // cheap password hashing; setup creates the admin account.
-func newFixture(t *testing.T, setup bool) *fixture {
+func newFixture(t *testing.T, setup bool) *fixture { return newFixtureWith(t, setup, nil) }
+
+// newFixtureWith is newFixture with the UI's config changed by edit.
+func newFixtureWith(t *testing.T, setup bool, edit func(*edgeui.Config, *bbolt.Store)) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	files, err := disk.Open(filepath.Join(dir, "snapshots"))
@@ -60,8 +63,12 @@ func newFixture(t *testing.T, setup bool) *fixture {
 		}
 	}
 	settings := edge.NewLiveSettings(edge.DefaultSettings(), nil, configfile.Saver{Path: filepath.Join(dir, "config.json")})
-	srv, err := edgeui.New(edgeui.Config{Accounts: acc, Settings: settings, Live: edge.NewLive(nil), Events: store,
-		Snapshots: files, Status: func(context.Context) edge.Status { return edge.Status{Version: "test"} }})
+	cfg := edgeui.Config{Accounts: acc, Settings: settings, Live: edge.NewLive(nil), Events: store,
+		Snapshots: files, Status: func(context.Context) edge.Status { return edge.Status{Version: "test"} }}
+	if edit != nil {
+		edit(&cfg, store)
+	}
+	srv, err := edgeui.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
