@@ -328,8 +328,9 @@ func TestServeThroughVersitygwWebhook(t *testing.T) {
 	}
 }
 
-// TestServeDeviceStanding: unknown, revoked and unlicensed devices'
-// uploads are quarantined with their reasons, read from dynalite.
+// TestServeDeviceStanding: unknown, revoked and unlicensed (suspended,
+// then expired) devices' uploads are quarantined with their reasons, read
+// from dynalite.
 func TestServeDeviceStanding(t *testing.T) {
 	c := startCloud(t, true)
 	ctx := context.Background()
@@ -357,10 +358,38 @@ func TestServeDeviceStanding(t *testing.T) {
 	k3, _ := c.key(c.seed.Device.ID, 1)
 	c.put(t, k3, photo)
 	eventually(t, "three rejections", func() bool { return len(c.rejections(t)) == 3 })
-	want := map[string]domain.Reason{k1: domain.UnknownDevice, k2: domain.DeviceRevoked, k3: domain.LicenseInactive}
+	// Expired: active again, renewed (with a new key) to expire two seconds
+	// from now (the seat taken stays taken); once that passed, an upload is
+	// refused.
+	if err := c.table.SetLicenseState(ctx, c.seed.Account.ID, domain.LicenseActive); err != nil {
+		t.Fatal(err)
+	}
+	issued := time.Now().UTC()
+	l, err := domain.NewLicense(c.seed.Account.ID, randomName("renewed-key-hash-"), c.seed.License.Seats, issued.Add(2*time.Second), issued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.table.IssueLicense(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.table.License(ctx, c.seed.Account.ID); err != nil || got.Status(issued) != "active" || got.SeatsUsed != 1 {
+		t.Fatalf("renewed license %+v %v", got, err)
+	}
+	time.Sleep(time.Until(issued.Add(2100 * time.Millisecond)))
+	if got, _ := c.table.License(ctx, c.seed.Account.ID); got.Status(time.Now()) != "expired" {
+		t.Fatalf("license %+v: not expired", got)
+	}
+	k4, _ := c.key(c.seed.Device.ID, 2)
+	c.put(t, k4, photo)
+	eventually(t, "four rejections", func() bool { return len(c.rejections(t)) == 4 })
+	want := map[string]domain.Reason{k1: domain.UnknownDevice, k2: domain.DeviceRevoked, k3: domain.LicenseInactive, k4: domain.LicenseInactive}
+	detail := map[string]string{k3: "suspended", k4: "expired"}
 	for _, r := range c.rejections(t) {
 		if want[r.SourceKey] != r.Reason {
 			t.Errorf("%s: %s, want %s", r.SourceKey, r.Reason, want[r.SourceKey])
+		}
+		if d := detail[r.SourceKey]; !strings.Contains(r.Detail, d) {
+			t.Errorf("%s: detail %q, want it to say %s", r.SourceKey, r.Detail, d)
 		}
 	}
 	if objs := c.objects(t, c.prod); len(objs) != 0 {
