@@ -236,8 +236,11 @@ func (d *pipeline) run(ctx context.Context, s edge.Settings) error {
 	}
 	var faces *vision.FaceDetector
 	if s.Faces.Enabled {
+		// Off the capture path and on one core: a Pi's other cores keep
+		// capturing and serving the UI.
+		opts := vision.FaceOptions{MinSize: s.Faces.MinSize, MinScore: s.Faces.MinScore, Workers: 1}
 		var err error
-		if faces, err = vision.NewFaceDetector(vision.FaceOptions{MinSize: s.Faces.MinSize, MinScore: s.Faces.MinScore}); err != nil {
+		if faces, err = vision.NewFaceDetector(opts); err != nil {
 			return err
 		}
 	}
