@@ -49,7 +49,8 @@ SOURCE ?=
 dev:
 	GO=$(GO) scripts/versitygw.sh install
 	scripts/dynalite.sh install
-	SOURCE='$(SOURCE)' $(GO) run ./scripts/devstack -data data/dev
+	$(GO) build -o bin/vigil-devstack ./scripts/devstack
+	SOURCE='$(SOURCE)' bin/vigil-devstack -data data/dev
 
 ## test-e2e: the end-to-end tests on the whole stack (happy path in Chromium, offline, crash, load, hostile device)
 test-e2e: tools
