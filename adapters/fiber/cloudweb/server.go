@@ -26,6 +26,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"vigil/adapters/fiber/httperr"
 	"vigil/app/cloud"
 	"vigil/domain"
 )
@@ -196,30 +197,12 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// status maps an error's kind to its HTTP status (here only).
+// status is the HTTP status for err: the rate limit, then httperr.Status.
 func status(err error) int {
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
-		return fe.Code
-	}
 	if errors.Is(err, cloud.ErrRateLimited) {
 		return fiber.StatusTooManyRequests
 	}
-	switch domain.KindOf(err) {
-	case domain.Invalid:
-		return fiber.StatusBadRequest
-	case domain.NotFound:
-		return fiber.StatusNotFound
-	case domain.Conflict:
-		return fiber.StatusConflict
-	case domain.Unauthorized:
-		return fiber.StatusUnauthorized
-	case domain.Unlicensed:
-		return fiber.StatusPaymentRequired
-	case domain.Unavailable:
-		return fiber.StatusServiceUnavailable
-	}
-	return fiber.StatusInternalServerError
+	return httperr.Status(err)
 }
 
 // errorBody is every error's JSON (API.md "Error bodies").

@@ -22,6 +22,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"vigil/adapters/fiber/httperr"
 	"vigil/app/edge"
 	"vigil/domain"
 )
@@ -265,27 +266,13 @@ func isForm(c *fiber.Ctx) bool {
 	return strings.HasPrefix(ct, fiber.MIMEApplicationForm) || strings.HasPrefix(ct, fiber.MIMEMultipartForm)
 }
 
-// status maps a domain error's kind to an HTTP status.
+// status is the HTTP status for err: a lock-out, then httperr.Status.
 func status(err error) int {
 	var le *edge.LockedOutError
 	if errors.As(err, &le) {
 		return fiber.StatusTooManyRequests
 	}
-	switch domain.KindOf(err) {
-	case domain.Invalid:
-		return fiber.StatusBadRequest
-	case domain.NotFound:
-		return fiber.StatusNotFound
-	case domain.Conflict:
-		return fiber.StatusConflict
-	case domain.Unauthorized:
-		return fiber.StatusUnauthorized
-	case domain.Unlicensed:
-		return fiber.StatusForbidden
-	case domain.Unavailable:
-		return fiber.StatusServiceUnavailable
-	}
-	return fiber.StatusInternalServerError
+	return httperr.Status(err)
 }
 
 // message is what a client may see of err: internal errors are logged and
