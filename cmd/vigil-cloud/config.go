@@ -11,10 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
+	"vigil/adapters/awsconfig"
 	"vigil/adapters/dynamodb"
 	"vigil/adapters/s3"
 	"vigil/app/cloud"
@@ -161,31 +158,10 @@ func newLogger(c settings, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// awsConfig: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and
-// AWS_SESSION_TOKEN) from getenv when set, otherwise the SDK's default
-// chain (instance or task role, shared files).
-func awsConfig(ctx context.Context, c settings, getenv func(string) string) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
-	if c.Region != "" {
-		opts = append(opts, config.WithRegion(c.Region))
-	}
-	if id := getenv("AWS_ACCESS_KEY_ID"); id != "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN"))))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	return cfg, nil
-}
-
 // stores opens the table (creating it when asked) and, for serve, the
 // presigner; then the service over them.
 func newService(ctx context.Context, c settings, getenv func(string) string, serve bool) (*cloud.Service, error) {
-	cfg, err := awsConfig(ctx, c, getenv)
+	cfg, err := awsconfig.Load(ctx, c.Region, getenv)
 	if err != nil {
 		return nil, err
 	}

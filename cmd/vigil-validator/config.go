@@ -12,10 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
+	"vigil/adapters/awsconfig"
 	"vigil/adapters/dynamodb"
 	"vigil/adapters/s3"
 	"vigil/app/validator"
@@ -228,32 +225,10 @@ func newLogger(c cloudConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})).With("app", "vigil-validator", "version", version)
 }
 
-// awsConfig loads the SDK's configuration. Credentials given in getenv's
-// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) are
-// used as they are; otherwise the SDK's default chain finds them (the
-// Lambda's role, shared files).
-func awsConfig(ctx context.Context, c cloudConfig, getenv func(string) string) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{}
-	if c.Region != "" {
-		opts = append(opts, config.WithRegion(c.Region))
-	}
-	if id := getenv("AWS_ACCESS_KEY_ID"); id != "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN"))))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	return cfg, nil
-}
-
 // newPipeline wires the validator's use case to S3 and DynamoDB; it
 // returns the upload bucket too (for the sweep).
 func newPipeline(ctx context.Context, c cloudConfig, getenv func(string) string, log *slog.Logger) (*validator.Pipeline, *s3.Bucket, error) {
-	cfg, err := awsConfig(ctx, c, getenv)
+	cfg, err := awsconfig.Load(ctx, c.Region, getenv)
 	if err != nil {
 		return nil, nil, err
 	}
