@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"vigil/adapters/lambda"
@@ -15,14 +16,25 @@ import (
 	"vigil/app/validator"
 )
 
-// recordHandler passes the records of new objects in the upload bucket to
-// the pipeline; the others (removals, the production bucket, its own
-// quarantine copies) are none of its work.
+// recordHandler passes the records of new objects to the pipeline, which
+// reads the key from the configured upload bucket and ignores keys outside
+// uploads/ (the production bucket's, its own quarantine copies). Removals
+// are none of its work.
+//
+// The record's bucket is only checked for the log: versitygw v1.8.0 was
+// seen naming another bucket (the bytes of a concurrent request's) in an
+// event for the upload bucket, so trusting the name would drop uploads
+// until the next sweep. Handling against our own bucket is safe either
+// way: a key that is not there is "gone".
 func recordHandler(c cloudConfig, p *validator.Pipeline, log *slog.Logger) s3event.HandleFunc {
 	return func(ctx context.Context, r s3event.Record) error {
-		if r.Bucket != c.UploadBucket || !r.Created() {
+		if !r.Created() || r.Bucket != c.UploadBucket && !strings.HasPrefix(r.Key, validator.UploadPrefix) {
 			log.Debug("event ignored", "bucket", r.Bucket, "event", r.Event, "key", r.Key)
 			return nil
+		}
+		if r.Bucket != c.UploadBucket {
+			log.Warn("event names another bucket: handled against the upload bucket", "bucket", r.Bucket,
+				"upload_bucket", c.UploadBucket, "key", r.Key)
 		}
 		_, err := p.Handle(ctx, r.Key)
 		return err
