@@ -91,7 +91,7 @@ func TestAPIEnrollAndUnlink(t *testing.T) {
 	a.csrf, _ = ans["csrf"].(string)
 
 	code, ans = a.call("POST", "/api/v1/cloud/enroll", map[string]string{"url": cloud.URL, "license": "VGL-FULL", "name": "porch"})
-	if msg, _ := ans["error"].(string); code != 403 || !strings.Contains(msg, "enroll") {
+	if msg, _ := ans["error"].(string); code != 402 || !strings.Contains(msg, "enroll") {
 		t.Fatalf("enroll without a seat: %d %v", code, ans)
 	}
 	if _, err := os.Stat(filepath.Join(data, secretFile)); !os.IsNotExist(err) {
