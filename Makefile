@@ -6,7 +6,7 @@ export GOTOOLCHAIN ?= local
 CMDS      := vigil-edge vigil-validator vigil-cloud
 ARM64_CC  := aarch64-linux-gnu-gcc
 QEMU      := qemu-aarch64-static
-BENCH_RE  := ^(BenchmarkDiff|BenchmarkReadCeiling|BenchmarkLumaJPEG|BenchmarkStdJPEG)$$
+BENCH_RE  := ^(BenchmarkDiff|BenchmarkReadCeiling|BenchmarkReadLoads|BenchmarkLumaJPEG|BenchmarkStdJPEG)$$
 BENCH_OUT := benchmarks/results/amd64-latest.txt
 FUZZTIME  ?= 15s
 
@@ -86,6 +86,7 @@ test-purego: tools
 ## randomised comparison tests in test-arm64 instead.)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDiff$$' -fuzztime $(FUZZTIME) ./vision/
+	$(GO) test -run '^$$' -fuzz '^FuzzKernelDiff$$' -fuzztime $(FUZZTIME) ./vision/
 	$(GO) test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(FUZZTIME) ./vision/
 	$(GO) test -run '^$$' -fuzz '^FuzzLumaJPEG$$' -fuzztime $(FUZZTIME) ./vision/
 	$(GO) test -run '^$$' -fuzz '^FuzzInspect$$' -fuzztime $(FUZZTIME) ./app/validator/

@@ -23,3 +23,13 @@ func BenchmarkReadCeiling(b *testing.B) {
 		b.Run("res="+r.String(), func(b *testing.B) { benchmarks.ReadCeiling(b, r.W, r.H) })
 	}
 }
+
+// BenchmarkReadLoads/impl=<name>/res=<WxH>: reading the two frames with each
+// implementation's own load loop, the floor under that implementation.
+func BenchmarkReadLoads(b *testing.B) {
+	for _, k := range vision.Impls() {
+		for _, r := range benchmarks.Resolutions {
+			b.Run("impl="+k.Name()+"/res="+r.String(), func(b *testing.B) { benchmarks.ReadLoads(b, k, r.W, r.H) })
+		}
+	}
+}

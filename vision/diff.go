@@ -43,13 +43,18 @@ type Differ struct {
 	impl  *Impl
 	acc   []byte  // one change counter per column, per band of rows
 	cellX []int32 // column boundaries of the grid, len Cols+1
-	// xs, idx: the mask's spans as the kernels get them, a long span split
-	// at its first 64-column boundary so the wide loads that follow are
-	// aligned (rows of frames with a stride that is a multiple of 64 start
-	// on such a boundary: NewFrame's large buffers are page-aligned).
-	xs, idx []int32
-	area    []int32 // watched pixels per cell
+	mpix  []byte  // the mask, a byte per pixel (0xFF watched), stride w
+	calls []call  // the kernel calls of one pass, in row order
+	area  []int32 // watched pixels per cell
 }
+
+// A call is one kernel call: rows [y, y+n) of grid row gy, over the columns
+// [x0, x1). It covers every watched pixel of those rows; rows and columns
+// that hold none at the edges of a band are left out, columns widened to
+// multiples of 64 (the mask still excludes the pixels so added): whole,
+// aligned vectors where rows are aligned, and the same window for every row
+// of the call.
+type call struct{ gy, y, n, x0, x1 int }
 
 // maxKernelRows is how many rows one kernel call takes (its result is a
 // uint64 row bitmask); flushRows bounds the rows between two flushes of the
@@ -87,7 +92,8 @@ func NewDiffer(w, h int, o DiffOptions) (*Differ, error) {
 	for i := range d.cellX {
 		d.cellX[i] = int32(i * w / o.Grid.Cols)
 	}
-	d.xs, d.idx = alignedSpans(o.Mask)
+	d.mpix = o.Mask.Bytes()
+	d.calls = plan(o.Mask, o.Grid)
 	d.area = make([]int32, o.Grid.Cols*o.Grid.Rows)
 	for gy := 0; gy < o.Grid.Rows; gy++ {
 		for y := gy * h / o.Grid.Rows; y < (gy+1)*h/o.Grid.Rows; y++ {
@@ -104,23 +110,37 @@ func NewDiffer(w, h int, o DiffOptions) (*Differ, error) {
 	return d, nil
 }
 
-// alignedSpans splits every span longer than 256 pixels that does not
-// start on a multiple of 64 into a short head up to that boundary and the
-// rest.
-func alignedSpans(m *Mask) (xs, idx []int32) {
-	idx = make([]int32, 1, m.h+1)
-	for y := 0; y < m.h; y++ {
-		for i := m.idx[y]; i < m.idx[y+1]; i++ {
-			x0, x1 := m.xs[2*i], m.xs[2*i+1]
-			if b := (x0 + 63) &^ 63; b != x0 && x1-x0 > 256 {
-				xs = append(xs, x0, b)
-				x0 = b
+// plan splits each band of grid rows into kernel calls of at most
+// maxKernelRows rows and gives each the columns its watched pixels need.
+func plan(m *Mask, g Grid) []call {
+	var calls []call
+	for gy := 0; gy < g.Rows; gy++ {
+		y0, y1 := gy*m.h/g.Rows, (gy+1)*m.h/g.Rows
+		for y := y0; y < y1; y += maxKernelRows {
+			c := call{gy: gy, y: -1, x0: m.w}
+			for r := y; r < min(y+maxKernelRows, y1); r++ {
+				if m.idx[r] == m.idx[r+1] {
+					continue // nothing watched in this row
+				}
+				if c.y < 0 {
+					c.y = r
+				}
+				c.n = r + 1 - c.y
+				c.x0 = min(c.x0, int(m.xs[2*m.idx[r]]))
+				c.x1 = max(c.x1, int(m.xs[2*m.idx[r+1]-1]))
 			}
-			xs = append(xs, x0, x1)
+			if c.y < 0 {
+				continue
+			}
+			c.x0 &^= 63
+			c.x1 = min(m.w, (c.x1+63)&^63)
+			if c.x1-c.x0 < 32 { // a narrow window: 32 columns if the frame has them
+				c.x0 = max(0, c.x1-32)
+			}
+			calls = append(calls, c)
 		}
-		idx = append(idx, int32(len(xs)/2))
 	}
-	return xs, idx
+	return calls
 }
 
 // CellArea returns the watched pixels of each cell, row-major (a cell
@@ -138,9 +158,9 @@ func (d *Differ) Grid() Grid { return d.grid }
 func (d *Differ) Diff(prev, cur Frame, res *DiffResult) {
 	d.checkFrame("prev", prev)
 	d.checkFrame("cur", cur)
-	d.run(res, func(y int, idx []int32) uint64 {
-		return d.impl.diff2(prev.Pix[y*prev.Stride:], cur.Pix[y*cur.Stride:], prev.Stride, cur.Stride,
-			d.xs, idx, d.thr, d.acc)
+	d.run(res, func(c call) uint64 {
+		return d.impl.diff2(prev.Pix[c.y*prev.Stride:], cur.Pix[c.y*cur.Stride:], d.mpix[c.y*d.w:],
+			prev.Stride, cur.Stride, d.w, c.x0, c.x1, c.n, d.thr, d.acc)
 	})
 }
 
@@ -151,9 +171,9 @@ func (d *Differ) Diff3(prev2, prev, cur Frame, res *DiffResult) {
 	d.checkFrame("prev2", prev2)
 	d.checkFrame("prev", prev)
 	d.checkFrame("cur", cur)
-	d.run(res, func(y int, idx []int32) uint64 {
-		return d.impl.diff3(prev2.Pix[y*prev2.Stride:], prev.Pix[y*prev.Stride:], cur.Pix[y*cur.Stride:],
-			prev2.Stride, prev.Stride, cur.Stride, d.xs, idx, d.thr, d.acc)
+	d.run(res, func(c call) uint64 {
+		return d.impl.diff3(prev2.Pix[c.y*prev2.Stride:], prev.Pix[c.y*prev.Stride:], cur.Pix[c.y*cur.Stride:],
+			d.mpix[c.y*d.w:], prev2.Stride, prev.Stride, cur.Stride, d.w, c.x0, c.x1, c.n, d.thr, d.acc)
 	})
 }
 
@@ -164,9 +184,9 @@ func (d *Differ) checkFrame(name string, f Frame) {
 	f.check(name)
 }
 
-// run walks the frame in bands of grid rows, calls kernel for chunks of at
-// most maxKernelRows rows and flushes the column counters into the cells.
-func (d *Differ) run(res *DiffResult, kernel func(y int, idx []int32) uint64) {
+// run makes the planned kernel calls and flushes the column counters into
+// the cells of a band when it ends or before they could wrap.
+func (d *Differ) run(res *DiffResult, kernel func(c call) uint64) {
 	n := d.grid.Cols * d.grid.Rows
 	if cap(res.Cells) < n {
 		res.Cells = make([]int32, n)
@@ -179,23 +199,25 @@ func (d *Differ) run(res *DiffResult, kernel func(y int, idx []int32) uint64) {
 		return // no byte differs by more than 255
 	}
 	minY, maxY := -1, -1
-	for gy := 0; gy < d.grid.Rows; gy++ {
-		y0, y1 := gy*d.h/d.grid.Rows, (gy+1)*d.h/d.grid.Rows
-		dirty, pending := false, 0
-		for y := y0; y < y1; {
-			rows := min(maxKernelRows, y1-y)
-			if changed := kernel(y, d.idx[y:y+rows+1]); changed != 0 {
-				if minY < 0 {
-					minY = y + bits.TrailingZeros64(changed)
-				}
-				maxY = y + 63 - bits.LeadingZeros64(changed)
-				dirty = true
+	dirty, pending := false, 0 // pending: rows counted into acc since it was clear
+	lo, hi := d.w, 0           // the windows of those rows
+	for i, c := range d.calls {
+		if changed := kernel(c); changed != 0 {
+			if minY < 0 {
+				minY = c.y + bits.TrailingZeros64(changed)
 			}
-			y += rows
-			if pending += rows; dirty && (pending+maxKernelRows > flushRows || y == y1) {
-				d.flush(res, gy)
-				dirty, pending = false, 0
-			}
+			maxY = c.y + 63 - bits.LeadingZeros64(changed)
+			dirty = true
+		}
+		pending += c.n
+		lo, hi = min(lo, c.x0), max(hi, c.x1)
+		last := i+1 == len(d.calls) || d.calls[i+1].gy != c.gy
+		if dirty && (last || pending+maxKernelRows > flushRows) {
+			d.flush(res, c.gy, lo, hi)
+			dirty = false
+		}
+		if !dirty {
+			pending, lo, hi = 0, d.w, 0
 		}
 	}
 	if minY >= 0 {
@@ -203,14 +225,19 @@ func (d *Differ) run(res *DiffResult, kernel func(y int, idx []int32) uint64) {
 	}
 }
 
-// flush adds the column counters to the cells of grid row gy, widens the
-// bounding box in x and clears the counters. Motion is usually local, so it
-// first finds the first and last changed column (skipping zero words from
-// both ends) and sums only the cells between them.
-func (d *Differ) flush(res *DiffResult, gy int) {
+// flush adds the column counters in [lo, hi) (the band's windows; acc is
+// zero outside them) to the cells of grid row gy, widens the bounding box in
+// x and clears the counters. Motion is usually local, so it first finds the
+// first and last changed column, a word at a time from both ends, and sums
+// only the cells between them.
+func (d *Differ) flush(res *DiffResult, gy, lo, hi int) {
 	acc := d.acc
-	x0, x1 := 0, len(acc)
-	for x0+8 <= x1 && binary.LittleEndian.Uint64(acc[x0:]) == 0 {
+	x0, x1 := lo, hi
+	for x0+8 <= x1 {
+		if v := binary.LittleEndian.Uint64(acc[x0:]); v != 0 {
+			x0 += bits.TrailingZeros64(v) / 8
+			break
+		}
 		x0 += 8
 	}
 	for x0 < x1 && acc[x0] == 0 {
@@ -219,7 +246,11 @@ func (d *Differ) flush(res *DiffResult, gy int) {
 	if x0 == x1 {
 		return
 	}
-	for x1-8 >= x0 && binary.LittleEndian.Uint64(acc[x1-8:]) == 0 {
+	for x1-8 >= x0 {
+		if v := binary.LittleEndian.Uint64(acc[x1-8:]); v != 0 {
+			x1 -= bits.LeadingZeros64(v) / 8
+			break
+		}
 		x1 -= 8
 	}
 	for acc[x1-1] == 0 {

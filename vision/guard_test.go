@@ -3,6 +3,7 @@
 package vision
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -41,25 +42,24 @@ func TestKernelsStayInsideTheirSlices(t *testing.T) {
 		for n := 0; n <= 300; n += 1 + n/16 {
 			for _, atEnd := range []bool{true, false} {
 				a, b, c := guarded(t, n, atEnd), guarded(t, n, atEnd), guarded(t, n, atEnd)
-				acc, want := guarded(t, n, atEnd), make([]byte, n)
+				m, acc, want := guarded(t, n, atEnd), guarded(t, n, atEnd), make([]byte, n)
 				for i := range a {
-					a[i], b[i], c[i] = byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32())
+					a[i], b[i], c[i], m[i] = byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32()), byte(-(r.IntN(2)))
 				}
 				if n > 0 {
-					// one span over the whole row, then spans of every length at the edges
+					// the whole row, then windows of every length at the edges
 					for _, sp := range [][2]int{{0, n}, {0, 1}, {n - 1, n}, {n / 3, n}, {0, (n + 1) / 2}} {
 						if sp[0] >= sp[1] {
 							continue
 						}
-						xs, idx := []int32{int32(sp[0]), int32(sp[1])}, []int32{0, 1}
 						clear(acc)
 						clear(want)
-						diff2Generic(a, b, n, n, xs, idx, 25, want)
-						k.diff2(a, b, n, n, xs, idx, 25, acc)
+						diff2Generic(a, b, m, n, n, n, sp[0], sp[1], 1, 25, want)
+						k.diff2(a, b, m, n, n, n, sp[0], sp[1], 1, 25, acc)
 						if string(acc) != string(want) {
-							t.Fatalf("%s diff2 n=%d span %v atEnd=%v: acc differs", k.name, n, sp, atEnd)
+							t.Fatalf("%s diff2 n=%d window %v atEnd=%v: acc differs", k.name, n, sp, atEnd)
 						}
-						k.diff3(a, b, c, n, n, n, xs, idx, 25, acc)
+						k.diff3(a, b, c, m, n, n, n, n, sp[0], sp[1], 1, 25, acc)
 					}
 				}
 				dst := guarded(t, n/2, atEnd)
@@ -71,10 +71,10 @@ func TestKernelsStayInsideTheirSlices(t *testing.T) {
 	}
 }
 
-// TestKernelLongSpans: spans up to 2000 pixels reach every block and tail
+// TestKernelLongRows: rows up to 2000 pixels reach every block and tail
 // path of the wide kernels; one changed pixel at each position of a row
 // must be counted exactly once.
-func TestKernelLongSpans(t *testing.T) {
+func TestKernelLongRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	for _, k := range Impls() {
 		for _, w := range []int{255, 256, 257, 511, 700, 1100, 2000} {
@@ -83,11 +83,11 @@ func TestKernelLongSpans(t *testing.T) {
 				a[i] = byte(100 + r.IntN(20))
 			}
 			b := append([]byte(nil), a...)
-			xs, idx := []int32{0, int32(w)}, []int32{0, 1}
+			full := bytes.Repeat([]byte{0xFF}, w)
 			for x := 0; x < w; x += 1 + x/64 {
 				b[x] = a[x] + 26 // just over thr 25
 				acc := make([]byte, w)
-				rows := k.diff2(a, b, w, w, xs, idx, 25, acc)
+				rows := k.diff2(a, b, full, w, w, w, 0, w, 1, 25, acc)
 				for i, v := range acc {
 					if (i == x) != (v == 1) || v > 1 || rows != 1 {
 						t.Fatalf("%s w=%d change at %d: acc[%d]=%d rows=%b", k.name, w, x, i, v, rows)
@@ -95,17 +95,16 @@ func TestKernelLongSpans(t *testing.T) {
 				}
 				b[x] = a[x]
 			}
-			// random spans of any length
+			// random windows and masks of any length
 			for it := 0; it < 20; it++ {
-				x0 := r.IntN(w)
-				x1 := x0 + 1 + r.IntN(w-x0)
+				x0, x1 := window(r, w)
 				nb := nearCopy(r, a, 0.05)
-				xs := []int32{int32(x0), int32(x1)}
+				m := randomMask(r, w, w, 1)
 				want, got := make([]byte, w), make([]byte, w)
-				diff2Generic(a, nb, w, w, xs, idx, 25, want)
-				k.diff2(a, nb, w, w, xs, idx, 25, got)
+				diff2Generic(a, nb, m, w, w, w, x0, x1, 1, 25, want)
+				k.diff2(a, nb, m, w, w, w, x0, x1, 1, 25, got)
 				if string(got) != string(want) {
-					t.Fatalf("%s w=%d span [%d,%d): acc differs", k.name, w, x0, x1)
+					t.Fatalf("%s w=%d window [%d,%d): acc differs", k.name, w, x0, x1)
 				}
 			}
 		}

@@ -16,17 +16,24 @@ type Impl struct {
 	// cpu reports whether this CPU can run the implementation.
 	cpu func() bool
 
-	// diff2 is the band kernel of the fused two-frame difference. For each
-	// row r in [0, len(idx)-1) and each span i in [idx[r], idx[r+1]) it walks
-	// x in [xs[2i], xs[2i+1]) and, where |a[r*sa+x] - b[r*sb+x]| > thr,
-	// increments acc[x] (a wrapping byte counter: the caller flushes acc long
-	// before 255 rows) and marks row r as changed. It returns the changed rows
-	// as a bitmask (bit r). 1 <= len(idx)-1 <= 64; 0 <= thr <= 254; the
-	// caller has checked every bound, so kernels may skip bounds checks.
-	diff2 func(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64
+	// diff2 is the band kernel of the fused two-frame difference. For rows
+	// r in [0, rows) and columns x in [x0, x1), where the mask byte
+	// m[r*sm+x] is 0xFF (mask bytes are 0 or 0xFF) and
+	// |a[r*sa+x] - b[r*sb+x]| > thr, it increments acc[x] (a wrapping byte
+	// counter: the caller flushes acc long before 255 rows) and marks row r
+	// as changed. It returns the changed rows as a bitmask (bit r).
+	// 1 <= rows <= 64; 0 <= x0 < x1; 0 <= thr <= 254; the caller has checked
+	// every bound, so kernels may skip bounds checks, and no kernel reads or
+	// writes outside the columns [x0, x1) of those rows.
+	//
+	// The window is the same for every row of a call: the kernels run the
+	// same loop trip counts row after row (which the branch predictor
+	// learns), test whole blocks of pixels for any change before counting,
+	// and read the mask only where something changed.
+	diff2 func(a, b, m []byte, sa, sb, sm, x0, x1, rows, thr int, acc []byte) uint64
 	// diff3 is the three-frame rule: pixel x of the current frame c counts
 	// only if it differs by more than thr from both earlier frames a and b.
-	diff3 func(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64
+	diff3 func(a, b, c, m []byte, sa, sb, sc, sm, x0, x1, rows, thr int, acc []byte) uint64
 	// yuyv writes the luma bytes of packed YUYV src (Y0 U Y1 V ...) into dst:
 	// dst[i] = src[2*i] for i < len(dst); len(src) >= 2*len(dst).
 	yuyv func(dst, src []byte)

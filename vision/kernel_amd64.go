@@ -30,7 +30,7 @@ var avx2Impl = &Impl{
 }
 
 // avx512Impl handles 64 pixels per instruction, with compare results in
-// mask registers and masked loads and stores for the ends of spans. It needs
+// mask registers and masked loads and stores for the ends of rows. It needs
 // AVX-512BW (byte and word operations on 512-bit vectors and 64-bit masks)
 // and BMI2 (BZHI builds the masks).
 var avx512Impl = &Impl{
@@ -46,45 +46,44 @@ var avx512Impl = &Impl{
 // The stubs below are implemented in kernel_sse2_amd64.s,
 // kernel_avx2_amd64.s and kernel_avx512_amd64.s. Each doc comment gives the
 // equivalent Go; the results are bit-identical to the generic twins in
-// kernel_generic.go. The diff kernels walk all rows and spans of a band in
-// one call (the per-row call overhead is what the assembly avoids) and skip
-// the counting work for blocks of pixels where nothing changed, so they run
-// fastest on the usual mostly-still frame.
+// kernel_generic.go. The diff kernels walk all rows of a band in one call
+// (the per-row call overhead is what the assembly avoids), over the same
+// window in every row, and skip the counting work (and the mask) for blocks
+// of pixels where nothing changed, so they run fastest on the usual
+// mostly-still frame.
 
 // diff2SSE2 is diff2Generic with SSE2:
 //
-//	for r := 0; r+1 < len(idx); r++ {
-//		for i := idx[r]; i < idx[r+1]; i++ {
-//			for x := xs[2*i]; x < xs[2*i+1]; x++ {
-//				if absDiff(a[r*sa+x], b[r*sb+x]) > thr {
-//					acc[x]++
-//					rows |= 1 << r
-//				}
+//	var changed uint64
+//	for r := range rows {
+//		for x := x0; x < x1; x++ {
+//			if m[r*sm+x] != 0 && absDiff(a[r*sa+x], b[r*sb+x]) > thr {
+//				acc[x]++
+//				changed |= 1 << r
 //			}
 //		}
 //	}
-//	return rows
+//	return changed
 //
 //go:noescape
-func diff2SSE2(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64
+func diff2SSE2(a, b, m []byte, sa, sb, sm, x0, x1, rows, thr int, acc []byte) uint64
 
 // diff3SSE2 is diff3Generic with SSE2:
 //
-//	for r := 0; r+1 < len(idx); r++ {
-//		for i := idx[r]; i < idx[r+1]; i++ {
-//			for x := xs[2*i]; x < xs[2*i+1]; x++ {
-//				cv := c[r*sc+x]
-//				if absDiff(cv, a[r*sa+x]) > thr && absDiff(cv, b[r*sb+x]) > thr {
-//					acc[x]++
-//					rows |= 1 << r
-//				}
+//	var changed uint64
+//	for r := range rows {
+//		for x := x0; x < x1; x++ {
+//			cv := c[r*sc+x]
+//			if m[r*sm+x] != 0 && absDiff(cv, a[r*sa+x]) > thr && absDiff(cv, b[r*sb+x]) > thr {
+//				acc[x]++
+//				changed |= 1 << r
 //			}
 //		}
 //	}
-//	return rows
+//	return changed
 //
 //go:noescape
-func diff3SSE2(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64
+func diff3SSE2(a, b, c, m []byte, sa, sb, sc, sm, x0, x1, rows, thr int, acc []byte) uint64
 
 // yuyvSSE2 is yuyvGeneric with SSE2:
 //
@@ -117,38 +116,34 @@ func probeSSE2(a, b []byte) uint64
 
 // diff2AVX2 is diff2Generic with AVX2:
 //
-//	for r := 0; r+1 < len(idx); r++ {
-//		for i := idx[r]; i < idx[r+1]; i++ {
-//			for x := xs[2*i]; x < xs[2*i+1]; x++ {
-//				if absDiff(a[r*sa+x], b[r*sb+x]) > thr {
-//					acc[x]++
-//					rows |= 1 << r
-//				}
+//	for r := 0; r < rows; r++ {
+//		for x := x0; x < x1; x++ {
+//			if m[r*sm+x] != 0 && absDiff(a[r*sa+x], b[r*sb+x]) > thr {
+//				acc[x]++
+//				changed |= 1 << r
 //			}
 //		}
 //	}
-//	return rows
+//	return changed
 //
 //go:noescape
-func diff2AVX2(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64
+func diff2AVX2(a, b, m []byte, sa, sb, sm, x0, x1, rows, thr int, acc []byte) uint64
 
 // diff3AVX2 is diff3Generic with AVX2:
 //
-//	for r := 0; r+1 < len(idx); r++ {
-//		for i := idx[r]; i < idx[r+1]; i++ {
-//			for x := xs[2*i]; x < xs[2*i+1]; x++ {
-//				cv := c[r*sc+x]
-//				if absDiff(cv, a[r*sa+x]) > thr && absDiff(cv, b[r*sb+x]) > thr {
-//					acc[x]++
-//					rows |= 1 << r
-//				}
+//	for r := 0; r < rows; r++ {
+//		for x := x0; x < x1; x++ {
+//			cv := c[r*sc+x]
+//			if m[r*sm+x] != 0 && absDiff(cv, a[r*sa+x]) > thr && absDiff(cv, b[r*sb+x]) > thr {
+//				acc[x]++
+//				changed |= 1 << r
 //			}
 //		}
 //	}
-//	return rows
+//	return changed
 //
 //go:noescape
-func diff3AVX2(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64
+func diff3AVX2(a, b, c, m []byte, sa, sb, sc, sm, x0, x1, rows, thr int, acc []byte) uint64
 
 // yuyvAVX2 is yuyvGeneric with AVX2:
 //
@@ -181,38 +176,34 @@ func probeAVX2(a, b []byte) uint64
 
 // diff2AVX512 is diff2Generic with AVX-512BW:
 //
-//	for r := 0; r+1 < len(idx); r++ {
-//		for i := idx[r]; i < idx[r+1]; i++ {
-//			for x := xs[2*i]; x < xs[2*i+1]; x++ {
-//				if absDiff(a[r*sa+x], b[r*sb+x]) > thr {
-//					acc[x]++
-//					rows |= 1 << r
-//				}
+//	for r := 0; r < rows; r++ {
+//		for x := x0; x < x1; x++ {
+//			if m[r*sm+x] != 0 && absDiff(a[r*sa+x], b[r*sb+x]) > thr {
+//				acc[x]++
+//				changed |= 1 << r
 //			}
 //		}
 //	}
-//	return rows
+//	return changed
 //
 //go:noescape
-func diff2AVX512(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64
+func diff2AVX512(a, b, m []byte, sa, sb, sm, x0, x1, rows, thr int, acc []byte) uint64
 
 // diff3AVX512 is diff3Generic with AVX-512BW:
 //
-//	for r := 0; r+1 < len(idx); r++ {
-//		for i := idx[r]; i < idx[r+1]; i++ {
-//			for x := xs[2*i]; x < xs[2*i+1]; x++ {
-//				cv := c[r*sc+x]
-//				if absDiff(cv, a[r*sa+x]) > thr && absDiff(cv, b[r*sb+x]) > thr {
-//					acc[x]++
-//					rows |= 1 << r
-//				}
+//	for r := 0; r < rows; r++ {
+//		for x := x0; x < x1; x++ {
+//			cv := c[r*sc+x]
+//			if m[r*sm+x] != 0 && absDiff(cv, a[r*sa+x]) > thr && absDiff(cv, b[r*sb+x]) > thr {
+//				acc[x]++
+//				changed |= 1 << r
 //			}
 //		}
 //	}
-//	return rows
+//	return changed
 //
 //go:noescape
-func diff3AVX512(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64
+func diff3AVX512(a, b, c, m []byte, sa, sb, sc, sm, x0, x1, rows, thr int, acc []byte) uint64
 
 // yuyvAVX512 is yuyvGeneric with AVX-512BW:
 //

@@ -5,8 +5,8 @@ package vision
 import "github.com/klauspost/cpuid/v2"
 
 // neonImpl runs the kernels in NEON (Advanced SIMD) assembly,
-// kernel_neon_arm64.s. Each call of diff2/diff3 walks all rows and spans of a
-// band in assembly, so a band costs one call, not one per row or span.
+// kernel_neon_arm64.s. Each call of diff2/diff3 walks all the rows of its
+// column window in assembly, so a band costs one call, not one per row.
 var neonImpl = &Impl{
 	name:  "neon",
 	cpu:   hasNEON,
@@ -29,33 +29,31 @@ func hasNEON() bool {
 	return cpuid.CPU.Supports(cpuid.ASIMD) || !cpuid.CPU.Supports(cpuid.FP)
 }
 
-// diff2NEON is diff2Generic:
+// diff2NEON is diff2Generic in NEON:
 //
-//	for r := 0; r+1 < len(idx); r++ {
-//		changed := false
-//		for i := idx[r]; i < idx[r+1]; i++ {
-//			for x := xs[2*i]; x < xs[2*i+1]; x++ {
-//				if absDiff(a[r*sa+x], b[r*sb+x]) > thr {
-//					acc[x]++
-//					changed = true
-//				}
+//	for r := 0; r < rows; r++ {
+//		for x := x0; x < x1; x++ {
+//			if m[r*sm+x] != 0 && absDiff(a[r*sa+x], b[r*sb+x]) > thr {
+//				acc[x]++
+//				changed |= 1 << r
 //			}
 //		}
-//		if changed {
-//			rows |= 1 << r
-//		}
 //	}
-//	return rows
+//	return changed
+//
+// It tests blocks of 256, then 128, then 16 pixels for any change and
+// reads m and acc only in the blocks that changed.
 //
 //go:noescape
-func diff2NEON(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64
+func diff2NEON(a, b, m []byte, sa, sb, sm, x0, x1, rows, thr int, acc []byte) uint64
 
-// diff3NEON is diff3Generic: diff2NEON with the pixel test
+// diff3NEON is diff3Generic in NEON: diff2NEON with the pixel test
 //
-//	absDiff(c[r*sc+x], a[r*sa+x]) > thr && absDiff(c[r*sc+x], b[r*sb+x]) > thr
+//	cv := c[r*sc+x]
+//	m[r*sm+x] != 0 && absDiff(cv, a[r*sa+x]) > thr && absDiff(cv, b[r*sb+x]) > thr
 //
 //go:noescape
-func diff3NEON(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64
+func diff3NEON(a, b, c, m []byte, sa, sb, sc, sm, x0, x1, rows, thr int, acc []byte) uint64
 
 // yuyvNEON is yuyvGeneric:
 //

@@ -3,7 +3,7 @@
 #include "textflag.h"
 
 // AVX-512BW kernels: 64 pixels per instruction. Compares write K (opmask)
-// registers, and the ends of spans and slices use masked loads and stores
+// registers, and the ends of rows and slices use masked loads and stores
 // built from the number of bytes left, so there is no scalar tail and no
 // access outside them (masked-off lanes are neither read nor written and
 // never fault). Only Z0-Z15 are used, so the VZEROUPPER that ends every
@@ -34,56 +34,46 @@ GLOBL packperm<>(SB), RODATA|NOPTR, $64
 //
 // Register roles:
 //	SI, DI, R14	row r of a, b (and c for diff3)
+//	BX		row r of the mask m
 //	DX		acc
-//	R8		xs
-//	R9		idx
+//	R8, R12		x0, x1: the window of every row
+//	R10		rows
 //	CX		r, the current row
 //	AX		result: bit r set when row r changed
-//	BX		next span (a pointer into xs)
-//	R10		end of row r's spans (a pointer into xs)
-//	R11		x, the current column (the first block starts below x0)
-//	R12		x1-256: x1 is the end of the current span
+//	R11		x, the current column
+//	R9		the lanes of the last, partial vector of a row (n = (x1-x0) mod 64 low bits)
 //	R13		scratch
 //	Z15		thr in every byte
-//	Z14		0xFF<<k in every byte, k = floor(log2(thr+1)): the filter's mask
-//	Z13		0xFF in every byte (acc - 0xFF = acc + 1)
-//	Z12		OR of a block's distances; then scratch
-//	Z0-Z11		pixels, differences, distances
-//	K6		the lanes at or after x0 of a span's first vector
-//	K2, K3		the lanes before x1 of a span's last vector
+//	Z13		0xFF in every byte (acc - 0xFF = acc + 1; the mask test)
+//	Z12		OR of a block's distances
+//	Z0-Z3		distances; Z4-Z11 scratch
 //	K1		change mask, filter mask
+//	K2		the lanes of the last, partial vector
+//	K7		OR of row r's change masks
 //
 // A pixel's distance d is |a-b| for diff2 and min(|c-a|, |c-b|) for diff3,
 // with |p-q| = (p ∸ q) | (q ∸ p) (saturating subtraction). It changed iff
 // d > thr: VPCMPUB $6 (unsigned greater-than) writes that mask straight
-// into K1, acc+1 under K1 counts the changed pixels, and BTSQ flags the
-// row.
+// into K1, VPTESTMB keeps the watched lanes (mask byte 0xFF), acc+1 under K1
+// counts them and K7 gathers the row's changes.
 //
-// Most pixels of a camera frame do not change, so a span [x0, x1) is walked
-// in blocks of 256 pixels (four vectors) that first only compute d and test
-// whether any d of the block may exceed thr, as the AVX2 kernel does: a
-// d > thr has a bit at or above k = floor(log2(thr+1)) set, so does the OR
-// of the block's d (three-input ORs by VPTERNLOGD), and VPTESTMB against
-// 0xFF<<k sees it. Only a flagged block makes the exact masks (from the
-// differences it kept in registers) and touches acc, and only for vectors
-// with a change.
-//
-// The walk is aligned: it starts at the 64-byte boundary of a at or below
-// x0, with the lanes before x0 masked off (K6) in the first vector. (Loads
-// that split cache lines made the kernel half again as slow.) Whole blocks
-// follow; the last n < 256 pixels take at most one unmasked pair of vectors
-// and one pair or single vector whose last vector is masked to x1 (K3, K2).
-// Masked loads zero their masked-off lanes, whose d = 0 is never > thr, so
-// the exact masks need no further trimming and acc is only touched inside
-// the span. A span that does not fill one block after the alignment starts
-// with one vector masked at both ends.
+// As in the AVX2 kernel, a row is walked in blocks of 256 pixels (four
+// vectors), then one of 128 and one of 64 pixels, that first only compute d
+// and test whether any d of the block may exceed thr: the OR of the block's
+// d (three-input ORs by VPTERNLOGD) is >= each d, so one VPCMPUB of it
+// against thr sees any d > thr. (An OR may exceed thr where no single d
+// does; the exact masks then find nothing.)
+// Only a flagged block makes the exact masks, reads the mask bytes and
+// touches acc. Every row runs the same blocks (the window is the call's), so
+// the branch predictor learns the loop exits. The last n < 64 pixels of a row
+// are loaded under K2: masked loads and stores neither read nor write the
+// lanes off the mask and never fault, and a masked-off lane's d = 0 is never
+// > thr, so nothing is read or written outside the window.
 
-// LDU loads the 64 pixels at x+off of row base; LD2, LD3, LD6 keep only
-// the lanes in K2, K3, K6 and zero the others.
+// LDU loads the 64 pixels at x+off of row base; LD2 keeps only the lanes
+// in K2 and zeroes the others.
 #define LDU(off, base, z) VMOVDQU64 off(base)(R11*1), z
 #define LD2(off, base, z) VMOVDQU8.Z off(base)(R11*1), K2, z
-#define LD3(off, base, z) VMOVDQU8.Z off(base)(R11*1), K3, z
-#define LD6(off, base, z) VMOVDQU8.Z off(base)(R11*1), K6, z
 
 // DIST2, DIST3: d = the distances of the 64 pixels at x+off, loaded with
 // ld; c, p, q are scratch (DIST2 leaves c alone).
@@ -106,262 +96,150 @@ GLOBL packperm<>(SB), RODATA|NOPTR, $64
 	VPORQ    q, p, p; \
 	VPMINUB  p, d, d
 
-// BLOCK2, BLOCK3 leave in Z12 the OR of the distances of the 256 pixels at
-// x, vector j loaded with lj, and keep what MARK42, MARK43 need to count
-// them: BLOCK2 the saturated differences a-b in Z4-Z7 and b-a in Z8-Z11 (a
-// distance is their OR), BLOCK3 the distances in Z0-Z3. PAIR2, PAIR3 and
-// MARK22, MARK23 do the same for the 128 pixels at x (vectors 0 and 1).
-#define BLOCK2(l0, l1, l2, l3) \
-	l0(0, SI, Z0); \
-	l1(64, SI, Z1); \
-	l2(128, SI, Z2); \
-	l3(192, SI, Z3); \
-	l0(0, DI, Z8); \
-	l1(64, DI, Z9); \
-	l2(128, DI, Z10); \
-	l3(192, DI, Z11); \
-	VPSUBUSB   Z8, Z0, Z4; \
-	VPSUBUSB   Z0, Z8, Z8; \
-	VPSUBUSB   Z9, Z1, Z5; \
-	VPSUBUSB   Z1, Z9, Z9; \
-	VPSUBUSB   Z10, Z2, Z6; \
-	VPSUBUSB   Z2, Z10, Z10; \
-	VPSUBUSB   Z11, Z3, Z7; \
-	VPSUBUSB   Z3, Z11, Z11; \
-	VPORQ      Z4, Z8, Z12; \
-	VPTERNLOGD $0xFE, Z5, Z9, Z12; \
-	VPTERNLOGD $0xFE, Z6, Z10, Z12; \
-	VPTERNLOGD $0xFE, Z7, Z11, Z12
-
-#define BLOCK3(l0, l1, l2, l3) \
-	DIST3(l0, 0, Z0, Z4, Z5, Z6); \
-	DIST3(l1, 64, Z1, Z7, Z8, Z9); \
-	DIST3(l2, 128, Z2, Z4, Z5, Z6); \
-	DIST3(l3, 192, Z3, Z7, Z8, Z9); \
-	VPORQ      Z0, Z1, Z12; \
-	VPTERNLOGD $0xFE, Z2, Z3, Z12
-
-#define PAIR2(l0, l1) \
-	l0(0, SI, Z0); \
-	l1(64, SI, Z1); \
-	l0(0, DI, Z8); \
-	l1(64, DI, Z9); \
-	VPSUBUSB   Z8, Z0, Z4; \
-	VPSUBUSB   Z0, Z8, Z8; \
-	VPSUBUSB   Z9, Z1, Z5; \
-	VPSUBUSB   Z1, Z9, Z9; \
-	VPORQ      Z4, Z8, Z12; \
-	VPTERNLOGD $0xFE, Z5, Z9, Z12
-
-#define PAIR3(l0, l1) \
-	DIST3(l0, 0, Z0, Z4, Z5, Z6); \
-	DIST3(l1, 64, Z1, Z7, Z8, Z9); \
-	VPORQ      Z0, Z1, Z12
-
-// MARK turns the distances d of the 64 pixels at x+off into their mask K1
-// and, if any pixel changed, counts them and flags row r: acc+1 under K1
-// (a masked load and store, so lanes outside K1, outside the span among
-// them, are not touched). t is scratch, skip a label unique to the call.
-#define MARK(off, d, t, skip) \
-	VPCMPUB    $6, Z15, d, K1; \
-	KORTESTQ   K1, K1; \
-	JZ         skip; \
-	VMOVDQU8.Z off(DX)(R11*1), K1, t; \
-	VPSUBB     Z13, t, t; \
-	VMOVDQU8   t, K1, off(DX)(R11*1); \
-	BTSQ       CX, AX; \
-skip:
-
-// MARKF is MARK for a vector wholly inside the span: acc is loaded and
-// stored whole (the store forwards to the next row's load; a masked store
-// would not) and only the add is masked.
-#define MARKF(off, d, t, skip) \
+// MARK counts the changed, watched pixels among the 64 at x+off from
+// their distances d: acc+1 under K1 (acc is loaded and stored whole, so the
+// store forwards to the next row's load; only the add is masked). t is
+// scratch.
+#define MARK(off, d, t) \
 	VPCMPUB   $6, Z15, d, K1; \
-	KORTESTQ  K1, K1; \
-	JZ        skip; \
+	VPTESTMB  off(BX)(R11*1), Z13, K1, K1; \
 	VMOVDQU64 off(DX)(R11*1), t; \
 	VPSUBB    Z13, t, K1, t; \
 	VMOVDQU64 t, off(DX)(R11*1); \
-	BTSQ      CX, AX; \
-skip:
+	KORQ      K1, K7, K7
 
-// MARK42, MARK43, MARK22, MARK23 count the changed pixels of the block or
-// pair at x from what BLOCK2, BLOCK3, PAIR2, PAIR3 left, vector j with mj
-// (MARK or MARKF): the exact work for a block the filter flagged.
-#define MARK42(m0, m1, m2, m3, s0, s1, s2, s3) \
-	VPORQ Z4, Z8, Z0; \
-	m0(0, Z0, Z12, s0); \
-	VPORQ Z5, Z9, Z1; \
-	m1(64, Z1, Z12, s1); \
-	VPORQ Z6, Z10, Z2; \
-	m2(128, Z2, Z12, s2); \
-	VPORQ Z7, Z11, Z3; \
-	m3(192, Z3, Z12, s3)
+// MARKT is MARK for the last, partial vector: the mask bytes and acc are
+// read and written only in the lanes of K2.
+#define MARKT(d, t) \
+	VPCMPUB    $6, Z15, d, K1; \
+	VMOVDQU8.Z (BX)(R11*1), K2, t; \
+	VPTESTMB   t, t, K1, K1; \
+	VMOVDQU8.Z (DX)(R11*1), K2, t; \
+	VPSUBB     Z13, t, K1, t; \
+	VMOVDQU8   t, K2, (DX)(R11*1); \
+	KORQ       K1, K7, K7
 
-#define MARK43(m0, m1, m2, m3, s0, s1, s2, s3) \
-	m0(0, Z0, Z12, s0); \
-	m1(64, Z1, Z12, s1); \
-	m2(128, Z2, Z12, s2); \
-	m3(192, Z3, Z12, s3)
-
-#define MARK22(m0, m1, s0, s1) \
-	VPORQ Z4, Z8, Z0; \
-	m0(0, Z0, Z12, s0); \
-	VPORQ Z5, Z9, Z1; \
-	m1(64, Z1, Z12, s1)
-
-#define MARK23(m0, m1, s0, s1) \
-	m0(0, Z0, Z12, s0); \
-	m1(64, Z1, Z12, s1)
-
-// FLAGGED jumps to lbl if the block OR in Z12 may hold a change.
-#define FLAGGED(lbl) \
-	VPTESTMB Z14, Z12, K1; \
+// FLAGGED jumps to lbl if the OR of distances z may hold a change.
+#define FLAGGED(z, lbl) \
+	VPCMPUB  $6, Z15, z, K1; \
 	KORTESTQ K1, K1; \
 	JNZ      lbl
 
 // NEXT2, NEXT3 step the row pointers to row r+1.
 #define NEXT2 \
-	ADDQ sa+48(FP), SI; \
-	ADDQ sb+56(FP), DI
-
-#define NEXT3 \
 	ADDQ sa+72(FP), SI; \
 	ADDQ sb+80(FP), DI; \
-	ADDQ sc+88(FP), R14
+	ADDQ sm+88(FP), BX
 
-// DIFFBAND is the body shared by diff2 and diff3: the loops over rows, spans
-// and blocks, given BLOCK, PAIR, MARK4, MARK2, DIST and NEXT, and the memory
-// operands holding thr and len(idx).
-#define DIFFBAND(BLOCK, PAIR, MARK4, MARK2, DIST, NEXT, thrarg, nidx) \
+#define NEXT3 \
+	ADDQ sa+96(FP), SI; \
+	ADDQ sb+104(FP), DI; \
+	ADDQ sc+112(FP), R14; \
+	ADDQ sm+120(FP), BX
+
+// DIFFBAND is the body shared by diff2 and diff3, given DIST and NEXT and
+// the memory operands holding thr, x0, x1 and rows.
+#define DIFFBAND(DIST, NEXT, thrarg, x0arg, x1arg, rowsarg) \
 	MOVQ         thrarg, R13; \
 	VPBROADCASTB R13, Z15;        /* thr */ \
-	INCQ         R13; \
-	BSRQ         R13, CX;         /* k = floor(log2(thr+1)) */ \
-	MOVQ         $0xFF, R12; \
-	SHLQ         CX, R12; \
-	VPBROADCASTB R12, Z14;        /* 0xFF<<k: the bits of any d > thr */ \
 	VPTERNLOGD   $0xFF, Z13, Z13, Z13; \
+	MOVQ         x0arg, R8; \
+	MOVQ         x1arg, R12; \
+	MOVQ         rowsarg, R10; \
+	MOVQ         R12, R9; \
+	SUBQ         R8, R9; \
+	ANDQ         $63, R9; \
+	BZHIQ        R9, ones64<>(SB), R9; \
+	KMOVQ        R9, K2;          /* the low (x1-x0) mod 64 lanes */ \
+	KXORQ        K7, K7, K7; \
 	XORQ         AX, AX; \
 	XORQ         CX, CX; \
-	MOVLQSX      (R9), BX; \
-	LEAQ         (R8)(BX*8), BX;  /* row 0's first span */ \
 row: \
-	LEAQ    1(CX), R13; \
-	CMPQ    R13, nidx; \
-	JGE     done; \
-	MOVLQSX 4(R9)(CX*4), R10; \
-	LEAQ    (R8)(R10*8), R10;     /* BX, the end of row r-1's spans, starts row r */ \
-	CMPQ    BX, R10; \
-	JAE     nextrow; \
-span: \
-	MOVLQSX (BX), R11; \
-	MOVLQSX 4(BX), R12; \
-	ADDQ    $8, BX; \
-	LEAQ    (SI)(R11*1), R13; \
-	ANDQ    $63, R13;             /* off = (a+x0) mod 64 */ \
-	SUBQ    R13, R11;             /* x = x0 - off: a+x is aligned */ \
-	SHLXQ   R13, ones64<>(SB), R13; \
-	KMOVQ   R13, K6;              /* lanes >= off */ \
-	SUBQ    $256, R12;            /* from here on R12 = x1 - 256 */ \
-	CMPQ    R11, R12; \
-	JGT     short; \
-	BLOCK(LD6, LDU, LDU, LDU); \
-	FLAGGED(firstmark); \
-firstnext: \
-	ADDQ    $256, R11; \
-	CMPQ    R11, R12; \
-	JGT     tail; \
-block: \
-	BLOCK(LDU, LDU, LDU, LDU); \
-	FLAGGED(blockmark); \
-blocknext: \
-	ADDQ    $256, R11; \
-	CMPQ    R11, R12; \
-	JLE     block; \
+	MOVQ   R8, R11; \
+b256: \
+	LEAQ   256(R11), R13; \
+	CMPQ   R13, R12; \
+	JGT    b128; \
+	DIST(LDU, 0, Z0, Z4, Z5, Z6); \
+	DIST(LDU, 64, Z1, Z7, Z8, Z9); \
+	DIST(LDU, 128, Z2, Z4, Z5, Z6); \
+	DIST(LDU, 192, Z3, Z7, Z8, Z9); \
+	VPORQ      Z0, Z1, Z12; \
+	VPTERNLOGD $0xFE, Z2, Z3, Z12; \
+	FLAGGED(Z12, mark256); \
+next256: \
+	ADDQ   $256, R11; \
+	JMP    b256; \
+mark256: \
+	MARK(0, Z0, Z4); \
+	MARK(64, Z1, Z5); \
+	MARK(128, Z2, Z6); \
+	MARK(192, Z3, Z7); \
+	JMP    next256; \
+b128: \
+	LEAQ   128(R11), R13; \
+	CMPQ   R13, R12; \
+	JGT    b64; \
+	DIST(LDU, 0, Z0, Z4, Z5, Z6); \
+	DIST(LDU, 64, Z1, Z7, Z8, Z9); \
+	VPORQ  Z0, Z1, Z12; \
+	FLAGGED(Z12, mark128); \
+	JMP    next128; \
+mark128: \
+	MARK(0, Z0, Z4); \
+	MARK(64, Z1, Z5); \
+next128: \
+	ADDQ   $128, R11; \
+b64: \
+	LEAQ   64(R11), R13; \
+	CMPQ   R13, R12; \
+	JGT    tail; \
+	DIST(LDU, 0, Z0, Z4, Z5, Z6); \
+	FLAGGED(Z0, mark64); \
+	JMP    next64; \
+mark64: \
+	MARK(0, Z0, Z4); \
+next64: \
+	ADDQ   $64, R11; \
 tail: \
-	LEAQ    256(R12), R13; \
-	SUBQ    R11, R13;             /* n = x1 - x < 256 */ \
-	CMPQ    R13, $128; \
-	JLE     tail128; \
-	PAIR(LDU, LDU); \
-	FLAGGED(pairmark); \
-pairnext: \
-	ADDQ    $128, R11; \
-	SUBQ    $128, R13; \
-tail128: \
-	CMPQ    R13, $64; \
-	JLE     tail64; \
-	SUBQ    $64, R13; \
-	BZHIQ   R13, ones64<>(SB), R13; \
-	KMOVQ   R13, K3;              /* the low n-64 lanes of the second vector */ \
-	PAIR(LDU, LD3); \
-	FLAGGED(lastpairmark); \
-	JMP     spandone; \
-tail64: \
-	TESTQ   R13, R13; \
-	JLE     spandone; \
-	BZHIQ   R13, ones64<>(SB), R13; \
-	KMOVQ   R13, K2;              /* the low n lanes */ \
+	CMPQ   R11, R12; \
+	JEQ    rowdone; \
 	DIST(LD2, 0, Z0, Z4, Z5, Z6); \
-	MARK(0, Z0, Z12, tailskip); \
-spandone: \
-	CMPQ    BX, R10; \
-	JB      span; \
+	FLAGGED(Z0, marktail); \
+	JMP    rowdone; \
+marktail: \
+	MARKT(Z0, Z4); \
+rowdone: \
+	KORTESTQ K7, K7; \
+	JZ     nextrow; \
+	BTSQ   CX, AX; \
+	KXORQ  K7, K7, K7; \
 nextrow: \
 	NEXT; \
-	INCQ    CX; \
-	JMP     row; \
-short: \
-	LEAQ    256(R12), R13; \
-	SUBQ    R11, R13;             /* n = x1 - x < 256 */ \
-	KMOVQ   K6, K2; \
-	CMPQ    R13, $64; \
-	JGE     shortstep; \
-	BZHIQ   R13, ones64<>(SB), R13; \
-	KMOVQ   R13, K3; \
-	KANDQ   K3, K2, K2;           /* lanes >= off and < n */ \
-shortstep: \
-	DIST(LD2, 0, Z0, Z4, Z5, Z6); \
-	MARK(0, Z0, Z12, shortskip); \
-	ADDQ    $64, R11; \
-	JMP     tail; \
-pairmark: \
-	MARK2(MARKF, MARKF, pm0, pm1); \
-	JMP     pairnext; \
-lastpairmark: \
-	MARK2(MARKF, MARK, lp0, lp1); \
-	JMP     spandone; \
-firstmark: \
-	MARK4(MARK, MARKF, MARKF, MARKF, fm0, fm1, fm2, fm3); \
-	JMP     firstnext; \
-blockmark: \
-	MARK4(MARKF, MARKF, MARKF, MARKF, bm0, bm1, bm2, bm3); \
-	JMP     blocknext; \
-done: \
+	INCQ   CX; \
+	CMPQ   CX, R10; \
+	JLT    row; \
 	VZEROUPPER
 
-// func diff2AVX512(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64
-TEXT ·diff2AVX512(SB), NOSPLIT, $0-152
+// func diff2AVX512(a, b, m []byte, sa, sb, sm, x0, x1, rows, thr int, acc []byte) uint64
+TEXT ·diff2AVX512(SB), NOSPLIT, $0-160
 	MOVQ a_base+0(FP), SI
 	MOVQ b_base+24(FP), DI
-	MOVQ xs_base+64(FP), R8
-	MOVQ idx_base+88(FP), R9
-	MOVQ acc_base+120(FP), DX
-	DIFFBAND(BLOCK2, PAIR2, MARK42, MARK22, DIST2, NEXT2, thr+112(FP), idx_len+96(FP))
-	MOVQ AX, ret+144(FP)
+	MOVQ m_base+48(FP), BX
+	MOVQ acc_base+128(FP), DX
+	DIFFBAND(DIST2, NEXT2, thr+120(FP), x0+96(FP), x1+104(FP), rows+112(FP))
+	MOVQ AX, ret+152(FP)
 	RET
 
-// func diff3AVX512(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64
-TEXT ·diff3AVX512(SB), NOSPLIT, $0-184
+// func diff3AVX512(a, b, c, m []byte, sa, sb, sc, sm, x0, x1, rows, thr int, acc []byte) uint64
+TEXT ·diff3AVX512(SB), NOSPLIT, $0-192
 	MOVQ a_base+0(FP), SI
 	MOVQ b_base+24(FP), DI
 	MOVQ c_base+48(FP), R14
-	MOVQ xs_base+96(FP), R8
-	MOVQ idx_base+120(FP), R9
-	MOVQ acc_base+152(FP), DX
-	DIFFBAND(BLOCK3, PAIR3, MARK43, MARK23, DIST3, NEXT3, thr+144(FP), idx_len+128(FP))
-	MOVQ AX, ret+176(FP)
+	MOVQ m_base+72(FP), BX
+	MOVQ acc_base+160(FP), DX
+	DIFFBAND(DIST3, NEXT3, thr+152(FP), x0+128(FP), x1+136(FP), rows+144(FP))
+	MOVQ AX, ret+184(FP)
 	RET
 
 // ---------------------------------------------------------------------------

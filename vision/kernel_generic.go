@@ -14,55 +14,41 @@ var genericImpl = &Impl{
 
 func absDiff(a, b byte) int { return int(max(a, b) - min(a, b)) }
 
-func diff2Generic(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64 {
-	var rows uint64
-	for r := 0; r+1 < len(idx); r++ {
-		ra, rb := a[r*sa:], b[r*sb:]
-		changed := false
-		for i := idx[r]; i < idx[r+1]; i++ {
-			x0, x1 := xs[2*i], xs[2*i+1]
-			if spanGeneric(ra[x0:x1], rb[x0:x1], acc[x0:x1], thr) {
-				changed = true
-			}
-		}
-		if changed {
-			rows |= 1 << r
+func diff2Generic(a, b, m []byte, sa, sb, sm, x0, x1, rows, thr int, acc []byte) uint64 {
+	var changed uint64
+	for r := range rows {
+		ra := a[r*sa+x0 : r*sa+x1]
+		if rowGeneric(ra, b[r*sb+x0:][:len(ra)], m[r*sm+x0:][:len(ra)], acc[x0:x1], thr) {
+			changed |= 1 << r
 		}
 	}
-	return rows
+	return changed
 }
 
-func diff3Generic(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64 {
-	var rows uint64
-	for r := 0; r+1 < len(idx); r++ {
-		ra, rb, rc := a[r*sa:], b[r*sb:], c[r*sc:]
-		changed := false
-		for i := idx[r]; i < idx[r+1]; i++ {
-			x0, x1 := xs[2*i], xs[2*i+1]
-			pa, pb, pc, pn := ra[x0:x1], rb[x0:x1], rc[x0:x1], acc[x0:x1]
-			for x := range pc {
-				if absDiff(pc[x], pa[x]) > thr && absDiff(pc[x], pb[x]) > thr {
-					pn[x]++
-					changed = true
-				}
+func diff3Generic(a, b, c, m []byte, sa, sb, sc, sm, x0, x1, rows, thr int, acc []byte) uint64 {
+	var changed uint64
+	for r := range rows {
+		rc := c[r*sc+x0 : r*sc+x1]
+		ra, rb, rm, n := a[r*sa+x0:][:len(rc)], b[r*sb+x0:][:len(rc)], m[r*sm+x0:][:len(rc)], acc[x0:x1]
+		for x, v := range rc {
+			if rm[x] != 0 && absDiff(v, ra[x]) > thr && absDiff(v, rb[x]) > thr {
+				n[x]++
+				changed |= 1 << r
 			}
 		}
-		if changed {
-			rows |= 1 << r
-		}
 	}
-	return rows
+	return changed
 }
 
-// spanGeneric counts the changed pixels of one span into acc. Kept out of
-// line: inlined, its loop variables spill to the stack.
+// rowGeneric counts the changed, watched pixels of one row into acc. Kept
+// out of line: inlined, its loop variables spill to the stack.
 //
 //go:noinline
-func spanGeneric(a, b, acc []byte, thr int) bool {
-	b, acc = b[:len(a)], acc[:len(a)]
+func rowGeneric(a, b, m, acc []byte, thr int) bool {
+	b, m, acc = b[:len(a)], m[:len(a)], acc[:len(a)]
 	n := 0
 	for x, v := range a {
-		if absDiff(v, b[x]) > thr {
+		if m[x] != 0 && absDiff(v, b[x]) > thr {
 			acc[x]++
 			n++
 		}

@@ -12,12 +12,10 @@
 
 // UABD Vd.16B, Vn.16B, Vm.16B: Vd = |Vn - Vm| (unsigned bytes).
 #define UABD16B(d, n, m) WORD $(0x6E207400 | ((m)<<16) | ((n)<<5) | (d))
-// UABD Vd.8B, Vn.8B, Vm.8B.
-#define UABD8B(d, n, m) WORD $(0x2E207400 | ((m)<<16) | ((n)<<5) | (d))
 // CMHI Vd.16B, Vn.16B, Vm.16B: Vd = Vn > Vm (unsigned) ? 0xFF : 0.
 #define CMHI16B(d, n, m) WORD $(0x6E203400 | ((m)<<16) | ((n)<<5) | (d))
-// CMHI Vd.8B, Vn.8B, Vm.8B.
-#define CMHI8B(d, n, m) WORD $(0x2E203400 | ((m)<<16) | ((n)<<5) | (d))
+// UMAXV Bd, Vn.16B: Vd.B[0] = the largest byte of Vn, the rest of Vd 0.
+#define UMAXV16B(d, n) WORD $(0x6E30A800 | ((n)<<5) | (d))
 // UADDLP Vd.8H, Vn.16B: Vd.H[i] = Vn.B[2i] + Vn.B[2i+1].
 #define UADDLP16B(d, n) WORD $(0x6E202800 | ((n)<<5) | (d))
 // UADALP Vd.8H, Vn.16B: Vd.H[i] += Vn.B[2i] + Vn.B[2i+1].
@@ -28,393 +26,377 @@
 // RSHRN2 Vd.16B, Vn.8H, #2: the same into Vd.B[8..15], keeping Vd.B[0..7].
 #define RSHRNHI(d, n) WORD $(0x4F0E8C00 | ((n)<<5) | (d))
 
-// tailmask<>+k: 16 bytes whose last k are 0xFF, the rest 0 (0 <= k <= 16).
-// A span's last, overlapped vector ANDs its compare result with it so the
-// bytes already counted by the previous vector are not counted again.
+// tailmask<>+k holds 16-k zero bytes then k 0xFF bytes (0 <= k <= 16): the
+// last, overlapped vector of a row, which redoes 16-k pixels already seen,
+// ANDs its distances with it so only its k new pixels can count.
 DATA tailmask<>+0x00(SB)/8, $0x0000000000000000
 DATA tailmask<>+0x08(SB)/8, $0x0000000000000000
 DATA tailmask<>+0x10(SB)/8, $0xffffffffffffffff
 DATA tailmask<>+0x18(SB)/8, $0xffffffffffffffff
 GLOBL tailmask<>(SB), RODATA|NOPTR, $32
 
-// func diff2NEON(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64
+// ---------------------------------------------------------------------------
+// diff2, diff3
 //
-// Per span [x0, x1), n = x1-x0:
-//   n >= 16: 32- then 16-byte steps, then, if n%16 != 0, one 16-byte vector
-//            ending at x1 whose compare result is masked to its new bytes;
-//   8 <= n < 16: one 8-byte step, then likewise an 8-byte vector ending at x1;
-//   n < 8: byte by byte.
-// Frame bytes and acc are touched only inside [x0, x1).
+// Register roles:
+//	R0, R1, R2	row r of a, b (and c for diff3)
+//	R3		row r of the mask m
+//	R4		acc
+//	R5, R6, R7, R8	the strides sa, sb, sc, sm (R7 diff3 only)
+//	R9, R10		x0, x1: the window of every row
+//	R11		rows left
+//	R12		result: bit r set when row r changed
+//	R13		1<<r
+//	R14		x, the current column
+//	R15, R16, R17	&a[x], &b[x], &c[x] of the block being filtered
+//	R19, R20	&m[x], &acc[x] of the pixels being counted
+//	R21		&tailmask
+//	R24		thr
+//	R22, R23	scratch; R25 the changed flag of a narrow row
+//	V0-V15		the distances of up to 256 pixels
+//	V16-V27		scratch
+//	V30		OR of row r's counted compare masks
+//	V31		thr in every byte
 //
-// Registers:
-//   R0 a row, R1 b row, R2 sa, R3 sb, R4 &xs[0], R5 &idx[r], R6 rows left,
-//   R7 &acc[0], R8 changed-rows result, R9 1<<r, R10 span i, R11 idx[r+1],
-//   R12 x0 then temp, R13 temp, R14 n (bytes left in span), R15 pa, R21 pb,
-//   R22 pacc, R19 scalar changed flag, R20 &tailmask, R24 thr, R23 temp.
-//   V31 thr in every byte, V30 OR of the row's compare results,
-//   V0-V5 data, V6 tail mask, V7 temp.
-TEXT ·diff2NEON(SB), NOSPLIT, $0-152
+// A pixel's distance d is |a-b| for diff2 and min(|c-a|, |c-b|) for diff3
+// (UABD, then UMIN). It changed iff d > thr, and CMHI against V31 turns that
+// into 0xFF per changed pixel; ANDed with the mask bytes (0xFF watched),
+// acc -= mask then adds one to the counter of each changed pixel, and the OR
+// of the masks flags the row.
+//
+// Most pixels of a camera frame do not change, so a row is first walked in
+// blocks of 256 pixels (then one of 128, then steps of 16) that only compute
+// the distances and their largest one: a tree of UMAX, then UMAXV across the
+// lanes and one compare with thr. The test is exact (a block passes iff none
+// of its pixels changed), costs one instruction per vector plus one
+// reduction per block, and NEON's 32 registers hold all 16 vectors of a
+// 256-pixel block, so a block that did change is counted from its registers
+// without reloading a or b: only the half (or halves) of 128 pixels whose
+// largest distance exceeds thr go on to the compare masks, read the mask
+// bytes and touch acc. Every row runs the same blocks (the window is the
+// call's), so the branch predictor learns the loop exits; a window whose
+// width is not a multiple of 16 ends with one vector over its last 16
+// pixels, its distances masked to the pixels not yet seen (tailmask). A
+// window narrower than 16 pixels goes a pixel at a time. No load or store
+// leaves the window.
+
+// PTRS2, PTRS3 point R15-R17 at column x of the frame rows.
+#define PTRS2 \
+	ADD R14, R0, R15; \
+	ADD R14, R1, R16
+
+#define PTRS3 \
+	ADD R14, R0, R15; \
+	ADD R14, R1, R16; \
+	ADD R14, R2, R17
+
+// DIST2, DIST3: d0-d3 (numbers n0-n3, consecutive registers) = the
+// distances of the next 64 pixels, advancing R15-R17 by 64; V16-V23 are
+// scratch (DIST2 uses only V16-V19).
+#define DIST2(d0, d1, d2, d3, n0, n1, n2, n3) \
+	VLD1.P 64(R15), [d0.B16, d1.B16, d2.B16, d3.B16]; \
+	VLD1.P 64(R16), [V16.B16, V17.B16, V18.B16, V19.B16]; \
+	UABD16B(n0, n0, 16); \
+	UABD16B(n1, n1, 17); \
+	UABD16B(n2, n2, 18); \
+	UABD16B(n3, n3, 19)
+
+#define DIST3(d0, d1, d2, d3, n0, n1, n2, n3) \
+	VLD1.P 64(R17), [V16.B16, V17.B16, V18.B16, V19.B16]; \
+	VLD1.P 64(R15), [d0.B16, d1.B16, d2.B16, d3.B16]; \
+	VLD1.P 64(R16), [V20.B16, V21.B16, V22.B16, V23.B16]; \
+	UABD16B(n0, 16, n0); \
+	UABD16B(n1, 17, n1); \
+	UABD16B(n2, 18, n2); \
+	UABD16B(n3, 19, n3); \
+	UABD16B(20, 16, 20); \
+	UABD16B(21, 17, 21); \
+	UABD16B(22, 18, 22); \
+	UABD16B(23, 19, 23); \
+	VUMIN  V20.B16, d0.B16, d0.B16; \
+	VUMIN  V21.B16, d1.B16, d1.B16; \
+	VUMIN  V22.B16, d2.B16, d2.B16; \
+	VUMIN  V23.B16, d3.B16, d3.B16
+
+// DIST2V, DIST3V: V0 = the distances of the 16 pixels at R15-R17; V16 and
+// V20 are scratch.
+#define DIST2V \
+	VLD1    (R15), [V0.B16]; \
+	VLD1    (R16), [V16.B16]; \
+	UABD16B(0, 0, 16)
+
+#define DIST3V \
+	VLD1    (R17), [V16.B16]; \
+	VLD1    (R15), [V0.B16]; \
+	VLD1    (R16), [V20.B16]; \
+	UABD16B(0, 16, 0); \
+	UABD16B(20, 16, 20); \
+	VUMIN   V20.B16, V0.B16, V0.B16
+
+// PIX2, PIX3: R22 = 1 if the pixel at x changed (mask not applied), else 0;
+// R15 and R23 are scratch.
+#define PIX2 \
+	MOVBU (R0)(R14), R22; \
+	MOVBU (R1)(R14), R23; \
+	SUBS  R23, R22, R22; \
+	CNEG  LT, R22, R22;          /* |a-b| */ \
+	CMP   R24, R22; \
+	CSET  HI, R22
+
+#define PIX3 \
+	MOVBU (R2)(R14), R22;        /* c */ \
+	MOVBU (R0)(R14), R23; \
+	SUBS  R23, R22, R23; \
+	CNEG  LT, R23, R23;          /* |c-a| */ \
+	MOVBU (R1)(R14), R15; \
+	SUBS  R15, R22, R15; \
+	CNEG  LT, R15, R15;          /* |c-b| */ \
+	CMP   R15, R23; \
+	CSEL  LO, R23, R15, R23;     /* the smaller */ \
+	CMP   R24, R23; \
+	CSET  HI, R22
+
+// MAX8: out = the bytewise maximum of d0-d7; V24-V27 are scratch.
+#define MAX8(d0, d1, d2, d3, d4, d5, d6, d7, out) \
+	VUMAX d1.B16, d0.B16, V24.B16; \
+	VUMAX d3.B16, d2.B16, V25.B16; \
+	VUMAX d5.B16, d4.B16, V26.B16; \
+	VUMAX d7.B16, d6.B16, V27.B16; \
+	VUMAX V25.B16, V24.B16, V24.B16; \
+	VUMAX V27.B16, V26.B16, V26.B16; \
+	VUMAX V26.B16, V24.B16, out.B16
+
+// HMAX: R22 = the largest byte of vector register n; V23 is scratch.
+#define HMAX(n) \
+	UMAXV16B(23, n); \
+	VMOV V23.B[0], R22
+
+// AT points R19, R20 at the mask and acc bytes of column x+off.
+#define AT(off) \
+	ADD R14, R3, R19; \
+	ADD R14, R4, R20; \
+	ADD $(off), R19; \
+	ADD $(off), R20
+
+// MARK4 turns the distances d0-d3 (numbers n0-n3) of the 64 pixels at R19,
+// R20 into their compare masks, keeps the watched ones, counts them
+// (acc -= mask) and ORs them into the row flag; it advances R19, R20 by 64.
+// V16-V25 are scratch.
+#define MARK4(d0, d1, d2, d3, n0, n1, n2, n3) \
+	CMHI16B(n0, n0, 31); \
+	CMHI16B(n1, n1, 31); \
+	CMHI16B(n2, n2, 31); \
+	CMHI16B(n3, n3, 31); \
+	VLD1.P 64(R19), [V16.B16, V17.B16, V18.B16, V19.B16]; \
+	VLD1   (R20), [V20.B16, V21.B16, V22.B16, V23.B16]; \
+	VAND   V16.B16, d0.B16, d0.B16; \
+	VAND   V17.B16, d1.B16, d1.B16; \
+	VAND   V18.B16, d2.B16, d2.B16; \
+	VAND   V19.B16, d3.B16, d3.B16; \
+	VSUB   d0.B16, V20.B16, V20.B16; \
+	VSUB   d1.B16, V21.B16, V21.B16; \
+	VSUB   d2.B16, V22.B16, V22.B16; \
+	VSUB   d3.B16, V23.B16, V23.B16; \
+	VST1.P [V20.B16, V21.B16, V22.B16, V23.B16], 64(R20); \
+	VORR   d1.B16, d0.B16, V24.B16; \
+	VORR   d3.B16, d2.B16, V25.B16; \
+	VORR   V25.B16, V24.B16, V24.B16; \
+	VORR   V24.B16, V30.B16, V30.B16
+
+// MARK1 is MARK4 for the 16 distances in V0 (pixels at R19, R20), which
+// it does not advance; V16 and V20 are scratch.
+#define MARK1 \
+	CMHI16B(0, 0, 31); \
+	VLD1   (R19), [V16.B16]; \
+	VLD1   (R20), [V20.B16]; \
+	VAND   V16.B16, V0.B16, V0.B16; \
+	VSUB   V0.B16, V20.B16, V20.B16; \
+	VST1   [V20.B16], (R20); \
+	VORR   V0.B16, V30.B16, V30.B16
+
+// NEXT2, NEXT3 step the row pointers to row r+1.
+#define NEXT2 \
+	ADD R5, R0; \
+	ADD R6, R1; \
+	ADD R8, R3
+
+#define NEXT3 \
+	ADD R5, R0; \
+	ADD R6, R1; \
+	ADD R7, R2; \
+	ADD R8, R3
+
+// DIFFBAND is the body shared by diff2 and diff3, given their PTRS, DIST,
+// DISTV, PIX and NEXT. The caller has loaded the row pointers, the strides,
+// x0, x1, rows and thr into their registers.
+#define DIFFBAND(PTRS, DIST, DISTV, PIX, NEXT) \
+	MOVD  $tailmask<>(SB), R21; \
+	VDUP  R24, V31.B16; \
+	VEOR  V30.B16, V30.B16, V30.B16; \
+	MOVD  ZR, R12; \
+	MOVD  $1, R13; \
+	MOVD  ZR, R25; \
+	CMP   $0, R11; \
+	BLE   done; \
+	SUB   R9, R10, R22; \
+	CMP   $16, R22; \
+	BLT   narrow; \
+row: \
+	MOVD  R9, R14; \
+b256: \
+	ADD   $256, R14, R22; \
+	CMP   R10, R22; \
+	BGT   b128; \
+	PTRS; \
+	DIST(V0, V1, V2, V3, 0, 1, 2, 3); \
+	DIST(V4, V5, V6, V7, 4, 5, 6, 7); \
+	DIST(V8, V9, V10, V11, 8, 9, 10, 11); \
+	DIST(V12, V13, V14, V15, 12, 13, 14, 15); \
+	MAX8(V0, V1, V2, V3, V4, V5, V6, V7, V28); \
+	MAX8(V8, V9, V10, V11, V12, V13, V14, V15, V29); \
+	VUMAX V29.B16, V28.B16, V27.B16; \
+	HMAX(27); \
+	CMP   R24, R22; \
+	BHI   mark256; \
+next256: \
+	ADD   $256, R14; \
+	B     b256; \
+mark256: \
+	/* count only the half (or halves) of 128 pixels that changed */ \
+	HMAX(29); \
+	MOVD  R22, R23;              /* the largest distance of the high half */ \
+	HMAX(28); \
+	CMP   R24, R22; \
+	BLS   mark256hi; \
+	AT(0); \
+	MARK4(V0, V1, V2, V3, 0, 1, 2, 3); \
+	MARK4(V4, V5, V6, V7, 4, 5, 6, 7); \
+mark256hi: \
+	CMP   R24, R23; \
+	BLS   next256; \
+	AT(128); \
+	MARK4(V8, V9, V10, V11, 8, 9, 10, 11); \
+	MARK4(V12, V13, V14, V15, 12, 13, 14, 15); \
+	B     next256; \
+b128: \
+	ADD   $128, R14, R22; \
+	CMP   R10, R22; \
+	BGT   b16; \
+	PTRS; \
+	DIST(V0, V1, V2, V3, 0, 1, 2, 3); \
+	DIST(V4, V5, V6, V7, 4, 5, 6, 7); \
+	MAX8(V0, V1, V2, V3, V4, V5, V6, V7, V28); \
+	HMAX(28); \
+	CMP   R24, R22; \
+	BLS   next128; \
+	AT(0); \
+	MARK4(V0, V1, V2, V3, 0, 1, 2, 3); \
+	MARK4(V4, V5, V6, V7, 4, 5, 6, 7); \
+next128: \
+	ADD   $128, R14; \
+b16: \
+	ADD   $16, R14, R22; \
+	CMP   R10, R22; \
+	BGT   tail; \
+	PTRS; \
+	DISTV; \
+	HMAX(0); \
+	CMP   R24, R22; \
+	BHI   mark16; \
+next16: \
+	ADD   $16, R14; \
+	B     b16; \
+mark16: \
+	AT(0); \
+	MARK1; \
+	B     next16; \
+tail: \
+	CMP   R10, R14; \
+	BEQ   rowdone; \
+	/* the last 16 pixels, keeping the distances of the x1-x new ones */ \
+	SUB   R14, R10, R22; \
+	ADD   R21, R22, R22; \
+	VLD1  (R22), [V1.B16]; \
+	SUB   $16, R10, R14; \
+	PTRS; \
+	DISTV; \
+	VAND  V1.B16, V0.B16, V0.B16; \
+	HMAX(0); \
+	CMP   R24, R22; \
+	BLS   rowdone; \
+	AT(0); \
+	MARK1; \
+rowdone: \
+	VUADDLV V30.B16, V29;        /* nonzero iff a byte of V30 is */ \
+	VMOV  V29.H[0], R22; \
+	CBZ   R22, nextrow; \
+	ORR   R13, R12; \
+	VEOR  V30.B16, V30.B16, V30.B16; \
+nextrow: \
+	NEXT; \
+	LSL   $1, R13; \
+	SUBS  $1, R11; \
+	BNE   row; \
+	B     done; \
+narrow: \
+	MOVD  R9, R14; \
+pixel: \
+	CMP   R10, R14; \
+	BGE   narrowdone; \
+	PIX; \
+	MOVBU (R3)(R14), R23; \
+	AND   R23, R22;              /* watched: mask byte 0xFF, bit 0 set */ \
+	MOVBU (R4)(R14), R23; \
+	ADD   R22, R23; \
+	MOVB  R23, (R4)(R14); \
+	ORR   R22, R25; \
+	ADD   $1, R14; \
+	B     pixel; \
+narrowdone: \
+	CBZ   R25, narrownext; \
+	ORR   R13, R12; \
+	MOVD  ZR, R25; \
+narrownext: \
+	NEXT; \
+	LSL   $1, R13; \
+	SUBS  $1, R11; \
+	BNE   narrow; \
+done:
+
+// func diff2NEON(a, b, m []byte, sa, sb, sm, x0, x1, rows, thr int, acc []byte) uint64
+TEXT ·diff2NEON(SB), NOSPLIT, $0-160
 	MOVD a_base+0(FP), R0
 	MOVD b_base+24(FP), R1
-	MOVD sa+48(FP), R2
-	MOVD sb+56(FP), R3
-	MOVD xs_base+64(FP), R4
-	MOVD idx_base+88(FP), R5
-	MOVD idx_len+96(FP), R6
-	MOVD thr+112(FP), R24
-	MOVD acc_base+120(FP), R7
-	MOVD $tailmask<>(SB), R20
-	VDUP R24, V31.B16
-	MOVD ZR, R8
-	MOVD $1, R9
-	SUBS $1, R6 // rows = len(idx)-1
-	BLE  d2done
-
-d2row:
-	MOVW (R5), R10  // i = idx[r]
-	MOVW 4(R5), R11 // end = idx[r+1]
-	ADD  $4, R5
-	VEOR V30.B16, V30.B16, V30.B16
-	MOVD ZR, R19
-	CMP  R11, R10
-	BGE  d2rowdone
-
-d2span:
-	ADD   R10<<3, R4, R12
-	MOVW  4(R12), R14      // x1
-	MOVW  (R12), R12       // x0
-	ADD   $1, R10
-	SUBS  R12, R14, R14    // n = x1 - x0
-	BLE   d2nextspan
-	ADD   R0, R12, R15     // pa = &a[r*sa+x0]
-	ADD   R1, R12, R21     // pb
-	ADD   R7, R12, R22     // pacc = &acc[x0]
-	CMP   $16, R14
-	BLT   d2short
-	SUBS  $32, R14         // n-32: the loop runs while it is >= 0
-	BLT   d2end32
-
-d2loop32:
-	VLD1.P 32(R15), [V0.B16, V1.B16]
-	VLD1.P 32(R21), [V2.B16, V3.B16]
-	VLD1   (R22), [V4.B16, V5.B16]
-	UABD16B(0, 0, 2)               // V0 = |a-b|
-	UABD16B(1, 1, 3)
-	CMHI16B(0, 0, 31)              // V0 = |a-b| > thr ? 0xFF : 0
-	CMHI16B(1, 1, 31)
-	VSUB   V0.B16, V4.B16, V4.B16  // acc -= -1 where changed
-	VSUB   V1.B16, V5.B16, V5.B16
-	VORR   V0.B16, V1.B16, V7.B16  // one OR into the flag per step
-	VORR   V7.B16, V30.B16, V30.B16
-	VST1.P [V4.B16, V5.B16], 32(R22)
-	SUBS   $32, R14
-	BGE    d2loop32
-
-d2end32:
-	ADD    $32, R14                // 0 <= n < 32
-	CMP    $16, R14
-	BLT    d2tail16
-
-	// 16 <= n < 32: one 16-byte step.
-	VLD1.P 16(R15), [V0.B16]
-	VLD1.P 16(R21), [V2.B16]
-	VLD1   (R22), [V4.B16]
-	UABD16B(0, 0, 2)
-	CMHI16B(0, 0, 31)
-	VSUB   V0.B16, V4.B16, V4.B16
-	VORR   V0.B16, V30.B16, V30.B16
-	VST1.P [V4.B16], 16(R22)
-	SUB    $16, R14
-
-d2tail16:
-	// 0 <= n < 16 bytes left and at least 16 done: redo the last 16 bytes
-	// of the span, counting only the n new ones.
-	CBZ    R14, d2nextspan
-	SUB    $16, R14, R13           // n-16 < 0
-	ADD    R13, R15
-	ADD    R13, R21
-	ADD    R13, R22
-	ADD    R14, R20, R23
-	VLD1   (R23), [V6.B16]         // last n bytes 0xFF
-	VLD1   (R15), [V0.B16]
-	VLD1   (R21), [V2.B16]
-	VLD1   (R22), [V4.B16]
-	UABD16B(0, 0, 2)
-	CMHI16B(0, 0, 31)
-	VAND   V6.B16, V0.B16, V0.B16
-	VSUB   V0.B16, V4.B16, V4.B16
-	VORR   V0.B16, V30.B16, V30.B16
-	VST1   [V4.B16], (R22)
-	B      d2nextspan
-
-d2short:
-	// 1 <= n < 16.
-	CMP    $8, R14
-	BLT    d2byte
-	VLD1.P 8(R15), [V0.B8]
-	VLD1.P 8(R21), [V2.B8]
-	VLD1   (R22), [V4.B8]
-	UABD8B(0, 0, 2)
-	CMHI8B(0, 0, 31)               // upper half of V0 stays 0
-	VSUB   V0.B8, V4.B8, V4.B8
-	VORR   V0.B16, V30.B16, V30.B16
-	VST1.P [V4.B8], 8(R22)
-	SUBS   $8, R14
-	BEQ    d2nextspan
-	// 0 < n < 8 left: redo the span's last 8 bytes, counting the n new ones.
-	SUB    $8, R14, R13
-	ADD    R13, R15
-	ADD    R13, R21
-	ADD    R13, R22
-	ADD    R14, R20, R23
-	ADD    $8, R23
-	VLD1   (R23), [V6.B8]          // last n of 8 bytes 0xFF
-	VLD1   (R15), [V0.B8]
-	VLD1   (R21), [V2.B8]
-	VLD1   (R22), [V4.B8]
-	UABD8B(0, 0, 2)
-	CMHI8B(0, 0, 31)
-	VAND   V6.B16, V0.B16, V0.B16
-	VSUB   V0.B8, V4.B8, V4.B8
-	VORR   V0.B16, V30.B16, V30.B16
-	VST1   [V4.B8], (R22)
-	B      d2nextspan
-
-d2byte:
-	// 1 <= n < 8: one pixel at a time.
-	MOVBU.P 1(R15), R12
-	MOVBU.P 1(R21), R13
-	SUBS    R13, R12, R12          // a - b
-	CNEG    LT, R12, R12           // |a - b|
-	CMP     R24, R12
-	CSET    HI, R13                // |a - b| > thr
-	MOVBU   (R22), R23
-	ADD     R13, R23
-	MOVB.P  R23, 1(R22)
-	ORR     R13, R19
-	SUBS    $1, R14
-	BNE     d2byte
-
-d2nextspan:
-	CMP R11, R10
-	BLT d2span
-
-d2rowdone:
-	VUADDLV V30.B16, V29           // nonzero iff any byte of V30 is
-	VMOV    V29.H[0], R12
-	ORR     R19, R12
-	CBZ     R12, d2nextrow
-	ORR     R9, R8
-
-d2nextrow:
-	ADD  R2, R0
-	ADD  R3, R1
-	LSL  $1, R9
-	SUBS $1, R6
-	BNE  d2row
-
-d2done:
-	MOVD R8, ret+144(FP)
+	MOVD m_base+48(FP), R3
+	MOVD acc_base+128(FP), R4
+	MOVD sa+72(FP), R5
+	MOVD sb+80(FP), R6
+	MOVD sm+88(FP), R8
+	MOVD x0+96(FP), R9
+	MOVD x1+104(FP), R10
+	MOVD rows+112(FP), R11
+	MOVD thr+120(FP), R24
+	DIFFBAND(PTRS2, DIST2, DIST2V, PIX2, NEXT2)
+	MOVD R12, ret+152(FP)
 	RET
 
-// func diff3NEON(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64
-//
-// diff2NEON with the test min(|c-a|, |c-b|) > thr, which is
-// |c-a| > thr && |c-b| > thr.
-//
-// Registers:
-//   R0 a row, R1 b row, R2 c row, R3 sa, R4 sb, R5 sc, R6 &xs[0],
-//   R7 &idx[r], R8 rows left, R9 &acc[0], R10 changed-rows result, R11 1<<r,
-//   R12 span i, R13 idx[r+1], R14 n (bytes left in span), R15 pa, R16 pb,
-//   R17 pc, R19 pacc, R20 &tailmask, R21 scalar changed flag, R24 thr,
-//   R22, R23, R25 temps.
-//   V31 thr in every byte, V30 OR of the row's compare results,
-//   V0-V5 frame data, V6-V7 acc, V16 tail mask, V17 temp.
-TEXT ·diff3NEON(SB), NOSPLIT, $0-184
+// func diff3NEON(a, b, c, m []byte, sa, sb, sc, sm, x0, x1, rows, thr int, acc []byte) uint64
+TEXT ·diff3NEON(SB), NOSPLIT, $0-192
 	MOVD a_base+0(FP), R0
 	MOVD b_base+24(FP), R1
 	MOVD c_base+48(FP), R2
-	MOVD sa+72(FP), R3
-	MOVD sb+80(FP), R4
-	MOVD sc+88(FP), R5
-	MOVD xs_base+96(FP), R6
-	MOVD idx_base+120(FP), R7
-	MOVD idx_len+128(FP), R8
-	MOVD thr+144(FP), R24
-	MOVD acc_base+152(FP), R9
-	MOVD $tailmask<>(SB), R20
-	VDUP R24, V31.B16
-	MOVD ZR, R10
-	MOVD $1, R11
-	SUBS $1, R8 // rows = len(idx)-1
-	BLE  d3done
-
-d3row:
-	MOVW (R7), R12  // i = idx[r]
-	MOVW 4(R7), R13 // end = idx[r+1]
-	ADD  $4, R7
-	VEOR V30.B16, V30.B16, V30.B16
-	MOVD ZR, R21
-	CMP  R13, R12
-	BGE  d3rowdone
-
-d3span:
-	ADD   R12<<3, R6, R22
-	MOVW  4(R22), R14      // x1
-	MOVW  (R22), R22       // x0
-	ADD   $1, R12
-	SUBS  R22, R14, R14    // n = x1 - x0
-	BLE   d3nextspan
-	ADD   R0, R22, R15     // pa = &a[r*sa+x0]
-	ADD   R1, R22, R16     // pb
-	ADD   R2, R22, R17     // pc
-	ADD   R9, R22, R19     // pacc = &acc[x0]
-	CMP   $16, R14
-	BLT   d3short
-	SUBS  $32, R14         // n-32: the loop runs while it is >= 0
-	BLT   d3end32
-
-d3loop32:
-	VLD1.P 32(R15), [V0.B16, V1.B16]
-	VLD1.P 32(R16), [V2.B16, V3.B16]
-	VLD1.P 32(R17), [V4.B16, V5.B16]
-	VLD1   (R19), [V6.B16, V7.B16]
-	UABD16B(0, 4, 0)               // V0 = |c-a|
-	UABD16B(1, 5, 1)
-	UABD16B(2, 4, 2)               // V2 = |c-b|
-	UABD16B(3, 5, 3)
-	VUMIN  V2.B16, V0.B16, V0.B16
-	VUMIN  V3.B16, V1.B16, V1.B16
-	CMHI16B(0, 0, 31)              // V0 = both > thr ? 0xFF : 0
-	CMHI16B(1, 1, 31)
-	VSUB   V0.B16, V6.B16, V6.B16
-	VSUB   V1.B16, V7.B16, V7.B16
-	VORR   V0.B16, V1.B16, V17.B16 // one OR into the flag per step
-	VORR   V17.B16, V30.B16, V30.B16
-	VST1.P [V6.B16, V7.B16], 32(R19)
-	SUBS   $32, R14
-	BGE    d3loop32
-
-d3end32:
-	ADD    $32, R14                // 0 <= n < 32
-	CMP    $16, R14
-	BLT    d3tail16
-
-	// 16 <= n < 32: one 16-byte step.
-	VLD1.P 16(R15), [V0.B16]
-	VLD1.P 16(R16), [V2.B16]
-	VLD1.P 16(R17), [V4.B16]
-	VLD1   (R19), [V6.B16]
-	UABD16B(0, 4, 0)
-	UABD16B(2, 4, 2)
-	VUMIN  V2.B16, V0.B16, V0.B16
-	CMHI16B(0, 0, 31)
-	VSUB   V0.B16, V6.B16, V6.B16
-	VORR   V0.B16, V30.B16, V30.B16
-	VST1.P [V6.B16], 16(R19)
-	SUB    $16, R14
-
-d3tail16:
-	CBZ    R14, d3nextspan
-	SUB    $16, R14, R22           // n-16 < 0
-	ADD    R22, R15
-	ADD    R22, R16
-	ADD    R22, R17
-	ADD    R22, R19
-	ADD    R14, R20, R23
-	VLD1   (R23), [V16.B16]        // last n bytes 0xFF
-	VLD1   (R15), [V0.B16]
-	VLD1   (R16), [V2.B16]
-	VLD1   (R17), [V4.B16]
-	VLD1   (R19), [V6.B16]
-	UABD16B(0, 4, 0)
-	UABD16B(2, 4, 2)
-	VUMIN  V2.B16, V0.B16, V0.B16
-	CMHI16B(0, 0, 31)
-	VAND   V16.B16, V0.B16, V0.B16
-	VSUB   V0.B16, V6.B16, V6.B16
-	VORR   V0.B16, V30.B16, V30.B16
-	VST1   [V6.B16], (R19)
-	B      d3nextspan
-
-d3short:
-	CMP    $8, R14
-	BLT    d3byte
-	VLD1.P 8(R15), [V0.B8]
-	VLD1.P 8(R16), [V2.B8]
-	VLD1.P 8(R17), [V4.B8]
-	VLD1   (R19), [V6.B8]
-	UABD8B(0, 4, 0)
-	UABD8B(2, 4, 2)
-	VUMIN  V2.B8, V0.B8, V0.B8
-	CMHI8B(0, 0, 31)               // upper half of V0 stays 0
-	VSUB   V0.B8, V6.B8, V6.B8
-	VORR   V0.B16, V30.B16, V30.B16
-	VST1.P [V6.B8], 8(R19)
-	SUBS   $8, R14
-	BEQ    d3nextspan
-	SUB    $8, R14, R22
-	ADD    R22, R15
-	ADD    R22, R16
-	ADD    R22, R17
-	ADD    R22, R19
-	ADD    R14, R20, R23
-	ADD    $8, R23
-	VLD1   (R23), [V16.B8]         // last n of 8 bytes 0xFF
-	VLD1   (R15), [V0.B8]
-	VLD1   (R16), [V2.B8]
-	VLD1   (R17), [V4.B8]
-	VLD1   (R19), [V6.B8]
-	UABD8B(0, 4, 0)
-	UABD8B(2, 4, 2)
-	VUMIN  V2.B8, V0.B8, V0.B8
-	CMHI8B(0, 0, 31)
-	VAND   V16.B16, V0.B16, V0.B16
-	VSUB   V0.B8, V6.B8, V6.B8
-	VORR   V0.B16, V30.B16, V30.B16
-	VST1   [V6.B8], (R19)
-	B      d3nextspan
-
-d3byte:
-	MOVBU.P 1(R17), R22            // c
-	MOVBU.P 1(R15), R23            // a
-	MOVBU.P 1(R16), R25            // b
-	SUBS    R23, R22, R23          // c - a
-	CNEG    LT, R23, R23
-	SUBS    R25, R22, R25          // c - b
-	CNEG    LT, R25, R25
-	CMP     R25, R23
-	CSEL    LO, R23, R25, R23      // min(|c-a|, |c-b|)
-	CMP     R24, R23
-	CSET    HI, R23                // both > thr
-	MOVBU   (R19), R25
-	ADD     R23, R25
-	MOVB.P  R25, 1(R19)
-	ORR     R23, R21
-	SUBS    $1, R14
-	BNE     d3byte
-
-d3nextspan:
-	CMP R13, R12
-	BLT d3span
-
-d3rowdone:
-	VUADDLV V30.B16, V29
-	VMOV    V29.H[0], R22
-	ORR     R21, R22
-	CBZ     R22, d3nextrow
-	ORR     R11, R10
-
-d3nextrow:
-	ADD  R3, R0
-	ADD  R4, R1
-	ADD  R5, R2
-	LSL  $1, R11
-	SUBS $1, R8
-	BNE  d3row
-
-d3done:
-	MOVD R10, ret+176(FP)
+	MOVD m_base+72(FP), R3
+	MOVD acc_base+160(FP), R4
+	MOVD sa+96(FP), R5
+	MOVD sb+104(FP), R6
+	MOVD sc+112(FP), R7
+	MOVD sm+120(FP), R8
+	MOVD x0+128(FP), R9
+	MOVD x1+136(FP), R10
+	MOVD rows+144(FP), R11
+	MOVD thr+152(FP), R24
+	DIFFBAND(PTRS3, DIST3, DIST3V, PIX3, NEXT3)
+	MOVD R12, ret+184(FP)
 	RET
 
 // func yuyvNEON(dst, src []byte)

@@ -6,50 +6,62 @@
 // PSHUFB or PMADDUBSW, which came later). Vector loads are MOVOU: legacy SSE
 // memory operands would have to be 16-byte aligned.
 
-// tailmask<>+k holds 64-k zero bytes then k 0xFF bytes (0 <= k <= 64). A
-// step of width W that ends at x1 and redoes W-k pixels already counted loads
-// its mask from tailmask<>+64-W+k: 0xFF only for the k new pixels.
+// tailmask<>+k holds 16-k zero bytes then k 0xFF bytes (0 <= k <= 16): a
+// step of 16 pixels that ends at x1 and redoes 16-k pixels already counted
+// loads its mask from there, 0xFF only for the k new pixels.
 DATA tailmask<>+0x00(SB)/8, $0
 DATA tailmask<>+0x08(SB)/8, $0
-DATA tailmask<>+0x10(SB)/8, $0
-DATA tailmask<>+0x18(SB)/8, $0
-DATA tailmask<>+0x20(SB)/8, $0
-DATA tailmask<>+0x28(SB)/8, $0
-DATA tailmask<>+0x30(SB)/8, $0
-DATA tailmask<>+0x38(SB)/8, $0
-DATA tailmask<>+0x40(SB)/8, $-1
-DATA tailmask<>+0x48(SB)/8, $-1
-DATA tailmask<>+0x50(SB)/8, $-1
-DATA tailmask<>+0x58(SB)/8, $-1
-DATA tailmask<>+0x60(SB)/8, $-1
-DATA tailmask<>+0x68(SB)/8, $-1
-DATA tailmask<>+0x70(SB)/8, $-1
-DATA tailmask<>+0x78(SB)/8, $-1
-GLOBL tailmask<>(SB), RODATA|NOPTR, $128
+DATA tailmask<>+0x10(SB)/8, $-1
+DATA tailmask<>+0x18(SB)/8, $-1
+GLOBL tailmask<>(SB), RODATA|NOPTR, $32
 
 // ---------------------------------------------------------------------------
 // diff2, diff3
 //
 // Register roles:
 //	SI, DI, R14	row r of a, b (and c for diff3)
+//	BX		row r of the mask m
 //	DX		acc
-//	R8		xs
-//	R9		idx
+//	R8, R12		x0, x1: the window of every row
+//	R10		rows
 //	CX		r, the current row
 //	AX		result: bit r set when row r changed
-//	BX		next span of row r (a pointer into xs)
-//	R10		end of row r's spans (pointer into xs)
 //	R11		x, the current column
-//	R12		x1, the end of the current span
-//	R13		scratch
+//	R9, R13		scratch
 //	X15		thr+1 in every byte
 //	X14		OR of row r's change masks
-//	X12		max(127-thr, 0) in every byte: the block filter's bias
+//	X12		max(127-thr, 0) in every byte: the filter's bias
 //
-// The method is that of the AVX2 kernels (see kernel_avx2_amd64.s), 16
-// pixels per register and blocks of 64 pixels. Narrow loads (MOVQ, or one
-// byte through a GPR) zero the rest of the register, and 0 is never > thr, so
-// those lanes stay 0 in every mask.
+// The method is that of the AVX2 kernels (see kernel_avx2_amd64.s) with 16
+// pixels per register: a pixel's distance d is |a-b| for diff2 and
+// min(|c-a|, |c-b|) for diff3, with |p-q| = (p ∸ q) | (q ∸ p) (saturating
+// subtraction). It changed iff d > thr ⇔ max(d, thr+1) == d, a compare that
+// yields 0xFF per changed pixel; ANDed with the mask bytes (0xFF watched),
+// acc -= mask then adds one to the counter of each changed pixel, and the OR
+// of the masks flags the row.
+//
+// A row is walked in blocks of 128 pixels (then one of 64, then steps of 16)
+// that only compute d and test whether any d of the block may exceed thr;
+// only a flagged block (of a flagged block of 128, only the half of 64 pixels
+// that may have changed) goes on to the exact masks, reads the mask bytes and
+// touches acc. Every row runs the same blocks (the window is the call's), so
+// the branch predictor learns the loop exits; a window whose width is not a
+// multiple of 16 ends with one step over its last 16 pixels, its distances
+// masked to the pixels not yet seen (tailmask). A window narrower than 16
+// pixels goes a pixel at a time. No load or store leaves the window.
+//
+// The block test. SSE2 has no PTEST (SSE4.1), but PMOVMSKB gathers the high
+// bit of every byte into a GPR, so the test moves "may exceed thr" into the
+// high bit with one saturating add: the block's distances are ORed together
+// (x >= every d, so a d > thr makes x > thr) and x + (127-thr) >= 128 ⇔
+// x > thr when thr < 128 (a saturated sum is 255, still >= 128); for
+// thr >= 128 the bias is 0 and any x > thr has its high bit set already. So
+// PADDUSB, PMOVMSKB and a TEST that fuses with its jump: one vector
+// instruction, where the AVX2 test without PTEST (AND with 0xFF<<k, compare
+// with zero, then the bits against 0xFFFF) would take two, and it tests thr
+// itself rather than the power of two below thr+1. It is still conservative:
+// an OR may exceed thr where no single d does, and then the exact masks
+// simply find nothing.
 
 // ABSD: d = |p-q|; q is clobbered.
 #define ABSD(p, q, d) \
@@ -58,24 +70,23 @@ GLOBL tailmask<>(SB), RODATA|NOPTR, $128
 	PSUBUSB p, q; \
 	POR     q, d
 
-// DIST2, DIST3: d = the distance of the pixels at x+off, loaded with ld
-// (MOVOU for 16 pixels, MOVQ for 8); c, p, q are scratch (DIST2 leaves c
-// alone).
-#define DIST2(ld, off, d, c, p, q) \
-	ld   off(SI)(R11*1), p; \
-	ld   off(DI)(R11*1), q; \
+// DIST2, DIST3: d = the distance of the 16 pixels at x+off; c, p, q are
+// scratch (DIST2 leaves c alone).
+#define DIST2(off, d, c, p, q) \
+	MOVOU off(SI)(R11*1), p; \
+	MOVOU off(DI)(R11*1), q; \
 	ABSD(p, q, d)
 
-#define DIST3(ld, off, d, c, p, q) \
-	ld   off(R14)(R11*1), c; \
-	ld   off(SI)(R11*1), p; \
+#define DIST3(off, d, c, p, q) \
+	MOVOU  off(R14)(R11*1), c; \
+	MOVOU  off(SI)(R11*1), p; \
 	ABSD(c, p, d); \
-	ld   off(DI)(R11*1), q; \
+	MOVOU  off(DI)(R11*1), q; \
 	ABSD(c, q, p); \
 	PMINUB p, d
 
 // DIST2B, DIST3B: the same for the one pixel at x, its bytes moved through
-// R13 into the low lane.
+// R13 into the low lane (MOVQ zeroes the other lanes: 0 is never > thr).
 #define DIST2B(d, c, p, q) \
 	MOVBLZX (SI)(R11*1), R13; \
 	MOVQ    R13, p; \
@@ -100,228 +111,215 @@ GLOBL tailmask<>(SB), RODATA|NOPTR, $128
 	PMAXUB  d, t; \
 	PCMPEQB t, d
 
-// COUNT adds the mask m of the pixels at x+off into acc (acc -= m) and ORs
-// it into the row flag; ld as in DIST2 (it also stores), t is scratch.
-#define COUNT(ld, off, m, t) \
-	POR   m, X14; \
-	ld    off(DX)(R11*1), t; \
-	PSUBB m, t; \
-	ld    t, off(DX)(R11*1)
+// ANY sets the flags NZ when some byte of x (an OR of distances) may exceed
+// thr (see "The block test" above); x is clobbered.
+#define ANY(x) \
+	PADDUSB  X12, x; \
+	PMOVMSKB x, R13; \
+	TESTL    R13, R13
 
-// COUNTB does the same for the one pixel at x.
-#define COUNTB(m) \
-	POR  m, X14; \
-	MOVQ m, R13; \
-	SUBB R13, (DX)(R11*1)
-
-// MARK turns the distances d of the 16 pixels at x+off into their mask and
-// counts them.
+// MARK turns the distances d of the 16 pixels at x+off into their mask,
+// keeps the watched ones, ORs them into the row flag and counts them
+// (acc -= mask); t is scratch.
 #define MARK(off, d, t) \
 	GT(d, t); \
-	COUNT(MOVOU, off, d, t)
+	MOVOU off(BX)(R11*1), t; \
+	PAND  t, d; \
+	POR   d, X14; \
+	MOVOU off(DX)(R11*1), t; \
+	PSUBB d, t; \
+	MOVOU t, off(DX)(R11*1)
+
+// ROWFLAG sets bit r of the result if row r changed and clears the flag.
+#define ROWFLAG(skip) \
+	PMOVMSKB X14, R13; \
+	TESTL    R13, R13; \
+	JZ       skip; \
+	BTSQ     CX, AX; \
+	PXOR     X14, X14
 
 // NEXT2, NEXT3 step the row pointers to row r+1.
 #define NEXT2 \
-	ADDQ sa+48(FP), SI; \
-	ADDQ sb+56(FP), DI
-
-#define NEXT3 \
 	ADDQ sa+72(FP), SI; \
 	ADDQ sb+80(FP), DI; \
-	ADDQ sc+88(FP), R14
+	ADDQ sm+88(FP), BX
 
-// DIFFBAND is the body shared by diff2 and diff3: the loops over rows, spans
-// and columns, given DIST and DISTB, NEXT, and the memory operands holding
-// thr and len(idx). A span [x0, x1) of n pixels takes
-//	n >= 64:	blocks of 64; the rest, if any, as one more block ending
-//			at x1 whose distances are masked to the pixels not yet seen;
-//	16 <= n < 64:	16 pixels at a time, each step filtered like a block,
-//			then one masked step ending at x1;
-//	8 <= n < 16:	8 at x0, then 8 ending at x1, masked;
-//	n < 8:		one pixel at a time.
-// The narrow steps always count (no filter). No load or store leaves
-// [x0, x1).
-#define DIFFBAND(DIST, DISTB, NEXT, thrarg, nidx) \
-	MOVQ    thrarg, R13; \
-	INCQ    R13; \
-	IMUL3L  $0x01010101, R13, R12; \
-	MOVQ    R12, X15; \
-	PSHUFL  $0, X15, X15;  /* thr+1 */ \
-	MOVQ    $128, R12; \
-	SUBQ    R13, R12; \
-	XORQ    R13, R13; \
-	CMPQ    R12, R13; \
-	CMOVQLT R13, R12; \
-	IMUL3L  $0x01010101, R12, R12; \
-	MOVQ    R12, X12; \
-	PSHUFL  $0, X12, X12;  /* max(127-thr, 0) */ \
-	XORQ    AX, AX; \
-	XORQ    CX, CX; \
-	PXOR    X14, X14; \
+#define NEXT3 \
+	ADDQ sa+96(FP), SI; \
+	ADDQ sb+104(FP), DI; \
+	ADDQ sc+112(FP), R14; \
+	ADDQ sm+120(FP), BX
+
+// DIFFBAND is the body shared by diff2 and diff3, given DIST and DISTB,
+// NEXT, and the memory operands holding thr, x0, x1 and rows.
+#define DIFFBAND(DIST, DISTB, NEXT, thrarg, x0arg, x1arg, rowsarg) \
+	MOVQ     thrarg, R13; \
+	INCQ     R13; \
+	IMUL3L   $0x01010101, R13, R9; \
+	MOVQ     R9, X15; \
+	PSHUFL   $0, X15, X15;      /* thr+1 */ \
+	MOVL     $0x80808080, R9; \
+	MOVQ     R9, X12; \
+	PSHUFL   $0, X12, X12; \
+	PSUBUSB  X15, X12;          /* 128 ∸ (thr+1) = max(127-thr, 0) */ \
+	MOVQ     x0arg, R8; \
+	MOVQ     x1arg, R12; \
+	MOVQ     rowsarg, R10; \
+	XORQ     AX, AX; \
+	XORQ     CX, CX; \
+	PXOR     X14, X14; \
+	MOVQ     R12, R13; \
+	SUBQ     R8, R13; \
+	CMPQ     R13, $16; \
+	JLT      narrow; \
 row: \
-	LEAQ    1(CX), R13; \
-	CMPQ    R13, nidx; \
-	JGE     done; \
-	MOVLQSX (R9)(CX*4), BX; \
-	MOVLQSX 4(R9)(CX*4), R10; \
-	LEAQ    (R8)(BX*8), BX; \
-	LEAQ    (R8)(R10*8), R10; \
-	CMPQ    BX, R10; \
-	JAE     rowdone; \
-span: \
-	MOVLQSX (BX), R11; \
-	MOVLQSX 4(BX), R12; \
-	ADDQ    $8, BX; \
-	LEAQ    16(R11), R13; \
-	CMPQ    R13, R12; \
-	JGT     narrow; \
-	LEAQ    64(R11), R13; \
-	CMPQ    R13, R12; \
-	JGT     wide; \
-block: \
-	DIST(MOVOU, 0, X0, X4, X5, X6); \
-	DIST(MOVOU, 16, X1, X4, X5, X6); \
-	DIST(MOVOU, 32, X2, X4, X5, X6); \
-	DIST(MOVOU, 48, X3, X4, X5, X6); \
-blockfilter: \
-	MOVO    X0, X4; \
-	PMAXUB  X1, X4; \
-	MOVO    X2, X5; \
-	PMAXUB  X3, X5; \
-	PMAXUB  X5, X4; \
-	PADDUSB X12, X4; \
-	PMOVMSKB X4, R13; \
-	TESTL   R13, R13; \
-	JNZ     blockmark; \
-blocknext: \
-	ADDQ    $64, R11; \
-	LEAQ    64(R11), R13; \
-	CMPQ    R13, R12; \
-	JLE     block; \
-	CMPQ    R11, R12; \
-	JEQ     spandone; \
-	/* redo the last 64 pixels, keeping the distances of the new ones */ \
-	LEAQ    tailmask<>+0(SB), R13; \
-	ADDQ    R12, R13; \
-	SUBQ    R11, R13; \
-	LEAQ    -64(R12), R11; \
-	DIST(MOVOU, 0, X0, X4, X5, X6); \
-	DIST(MOVOU, 16, X1, X4, X5, X6); \
-	DIST(MOVOU, 32, X2, X4, X5, X6); \
-	DIST(MOVOU, 48, X3, X4, X5, X6); \
-	MOVOU   (R13), X4; \
-	PAND    X4, X0; \
-	MOVOU   16(R13), X4; \
-	PAND    X4, X1; \
-	MOVOU   32(R13), X4; \
-	PAND    X4, X2; \
-	MOVOU   48(R13), X4; \
-	PAND    X4, X3; \
-	JMP     blockfilter; \
-blockmark: \
+	MOVQ     R8, R11; \
+b128: \
+	LEAQ     128(R11), R13; \
+	CMPQ     R13, R12; \
+	JGT      b64; \
+	DIST(0, X0, X4, X5, X6); \
+	DIST(16, X1, X4, X5, X6); \
+	DIST(32, X2, X4, X5, X6); \
+	DIST(48, X3, X4, X5, X6); \
+	DIST(64, X7, X4, X5, X6); \
+	DIST(80, X8, X4, X5, X6); \
+	DIST(96, X9, X4, X5, X6); \
+	DIST(112, X10, X4, X5, X6); \
+	MOVO     X0, X4; \
+	POR      X1, X4; \
+	MOVO     X2, X5; \
+	POR      X3, X5; \
+	MOVO     X7, X6; \
+	POR      X8, X6; \
+	MOVO     X9, X11; \
+	POR      X10, X11; \
+	POR      X5, X4;            /* the OR of the low 64 pixels */ \
+	POR      X11, X6;           /* the OR of the high 64 */ \
+	MOVO     X4, X5; \
+	POR      X6, X5; \
+	ANY(X5); \
+	JNZ      mark128; \
+next128: \
+	ADDQ     $128, R11; \
+	JMP      b128; \
+mark128: \
+	/* count only the half (or halves) of 64 pixels that may have changed */ \
+	ANY(X4); \
+	JZ       mark128hi; \
 	MARK(0, X0, X4); \
 	MARK(16, X1, X4); \
 	MARK(32, X2, X4); \
 	MARK(48, X3, X4); \
-	JMP     blocknext; \
-wide: \
-	LEAQ    -16(R12), R13; \
-	CMPQ    R11, R13; \
-	JGT     tail16; \
-	DIST(MOVOU, 0, X0, X4, X5, X6); \
-	MOVO    X0, X4; \
-	PADDUSB X12, X4; \
-	PMOVMSKB X4, R13; \
-	TESTL   R13, R13; \
-	JNZ     widemark; \
-widenext: \
-	ADDQ    $16, R11; \
-	JMP     wide; \
-widemark: \
+mark128hi: \
+	ANY(X6); \
+	JZ       next128; \
+	MARK(64, X7, X4); \
+	MARK(80, X8, X4); \
+	MARK(96, X9, X4); \
+	MARK(112, X10, X4); \
+	JMP      next128; \
+b64: \
+	LEAQ     64(R11), R13; \
+	CMPQ     R13, R12; \
+	JGT      b16; \
+	DIST(0, X0, X4, X5, X6); \
+	DIST(16, X1, X4, X5, X6); \
+	DIST(32, X2, X4, X5, X6); \
+	DIST(48, X3, X4, X5, X6); \
+	MOVO     X0, X4; \
+	POR      X1, X4; \
+	MOVO     X2, X5; \
+	POR      X3, X5; \
+	POR      X5, X4; \
+	ANY(X4); \
+	JZ       next64; \
 	MARK(0, X0, X4); \
-	JMP     widenext; \
-tail16: \
-	CMPQ    R11, R12; \
-	JEQ     spandone; \
-	LEAQ    tailmask<>+48(SB), R13; \
-	ADDQ    R12, R13; \
-	SUBQ    R11, R13; \
-	LEAQ    -16(R12), R11; \
-	DIST(MOVOU, 0, X0, X4, X5, X6); \
-	MOVOU   (R13), X4; \
-	PAND    X4, X0; \
-	MOVO    X0, X4; \
-	PADDUSB X12, X4; \
-	PMOVMSKB X4, R13; \
-	TESTL   R13, R13; \
-	JZ      spandone; \
+	MARK(16, X1, X4); \
+	MARK(32, X2, X4); \
+	MARK(48, X3, X4); \
+next64: \
+	ADDQ     $64, R11; \
+b16: \
+	LEAQ     16(R11), R13; \
+	CMPQ     R13, R12; \
+	JGT      tail; \
+	DIST(0, X0, X4, X5, X6); \
+	MOVO     X0, X4; \
+	ANY(X4); \
+	JNZ      mark16; \
+next16: \
+	ADDQ     $16, R11; \
+	JMP      b16; \
+mark16: \
 	MARK(0, X0, X4); \
-	JMP     spandone; \
-narrow: \
-	MOVQ    R12, R13; \
-	SUBQ    R11, R13; \
-	CMPQ    R13, $8; \
-	JLT     bytes; \
-	DIST(MOVQ, 0, X0, X4, X5, X6); \
-	GT(X0, X4); \
-	COUNT(MOVQ, 0, X0, X4); \
-	ADDQ    $8, R11; \
-	CMPQ    R11, R12; \
-	JEQ     spandone; \
-	LEAQ    tailmask<>+56(SB), R13; \
-	ADDQ    R12, R13; \
-	SUBQ    R11, R13; \
-	MOVQ    (R13), X7; \
-	LEAQ    -8(R12), R11; \
-	DIST(MOVQ, 0, X0, X4, X5, X6); \
-	GT(X0, X4); \
-	PAND    X7, X0; \
-	COUNT(MOVQ, 0, X0, X4); \
-	JMP     spandone; \
-bytes: \
-	CMPQ    R11, R12; \
-	JGE     spandone; \
-	DISTB(X0, X4, X5, X6); \
-	GT(X0, X4); \
-	COUNTB(X0); \
-	INCQ    R11; \
-	JMP     bytes; \
-spandone: \
-	CMPQ    BX, R10; \
-	JB      span; \
+	JMP      next16; \
+tail: \
+	CMPQ     R11, R12; \
+	JEQ      rowdone; \
+	/* the last 16 pixels, keeping the distances of the new ones */ \
+	LEAQ     tailmask<>+0(SB), R9; \
+	ADDQ     R12, R9; \
+	SUBQ     R11, R9; \
+	LEAQ     -16(R12), R11; \
+	DIST(0, X0, X4, X5, X6); \
+	MOVOU    (R9), X4; \
+	PAND     X4, X0; \
+	MOVO     X0, X4; \
+	ANY(X4); \
+	JZ       rowdone; \
+	MARK(0, X0, X4); \
 rowdone: \
-	PMOVMSKB X14, R13; \
-	TESTL   R13, R13; \
-	JZ      nextrow; \
-	BTSQ    CX, AX; \
-	PXOR    X14, X14; \
+	ROWFLAG(nextrow); \
 nextrow: \
 	NEXT; \
-	INCQ    CX; \
-	JMP     row; \
+	INCQ     CX; \
+	CMPQ     CX, R10; \
+	JLT      row; \
+	JMP      done; \
+narrow: \
+	MOVQ     R8, R11; \
+pixel: \
+	CMPQ     R11, R12; \
+	JGE      narrowdone; \
+	DISTB(X0, X4, X5, X6); \
+	GT(X0, X4); \
+	MOVBLZX  (BX)(R11*1), R13; \
+	MOVQ     R13, X4; \
+	PAND     X4, X0; \
+	POR      X0, X14; \
+	MOVQ     X0, R13; \
+	SUBB     R13, (DX)(R11*1); \
+	INCQ     R11; \
+	JMP      pixel; \
+narrowdone: \
+	ROWFLAG(narrownext); \
+narrownext: \
+	NEXT; \
+	INCQ     CX; \
+	CMPQ     CX, R10; \
+	JLT      narrow; \
 done:
 
-// func diff2SSE2(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64
-TEXT ·diff2SSE2(SB), NOSPLIT, $0-152
+// func diff2SSE2(a, b, m []byte, sa, sb, sm, x0, x1, rows, thr int, acc []byte) uint64
+TEXT ·diff2SSE2(SB), NOSPLIT, $0-160
 	MOVQ a_base+0(FP), SI
 	MOVQ b_base+24(FP), DI
-	MOVQ xs_base+64(FP), R8
-	MOVQ idx_base+88(FP), R9
-	MOVQ acc_base+120(FP), DX
-	DIFFBAND(DIST2, DIST2B, NEXT2, thr+112(FP), idx_len+96(FP))
-	MOVQ AX, ret+144(FP)
+	MOVQ m_base+48(FP), BX
+	MOVQ acc_base+128(FP), DX
+	DIFFBAND(DIST2, DIST2B, NEXT2, thr+120(FP), x0+96(FP), x1+104(FP), rows+112(FP))
+	MOVQ AX, ret+152(FP)
 	RET
 
-// func diff3SSE2(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64
-TEXT ·diff3SSE2(SB), NOSPLIT, $0-184
+// func diff3SSE2(a, b, c, m []byte, sa, sb, sc, sm, x0, x1, rows, thr int, acc []byte) uint64
+TEXT ·diff3SSE2(SB), NOSPLIT, $0-192
 	MOVQ a_base+0(FP), SI
 	MOVQ b_base+24(FP), DI
 	MOVQ c_base+48(FP), R14
-	MOVQ xs_base+96(FP), R8
-	MOVQ idx_base+120(FP), R9
-	MOVQ acc_base+152(FP), DX
-	DIFFBAND(DIST3, DIST3B, NEXT3, thr+144(FP), idx_len+128(FP))
-	MOVQ AX, ret+176(FP)
+	MOVQ m_base+72(FP), BX
+	MOVQ acc_base+160(FP), DX
+	DIFFBAND(DIST3, DIST3B, NEXT3, thr+152(FP), x0+128(FP), x1+136(FP), rows+144(FP))
+	MOVQ AX, ret+184(FP)
 	RET
 
 // ---------------------------------------------------------------------------

@@ -37,64 +37,62 @@ func swarChanged(a, b, kx, ky uint64) uint64 {
 	return ce>>15 | co>>7
 }
 
-func diff2SWAR(a, b []byte, sa, sb int, xs, idx []int32, thr int, acc []byte) uint64 {
+func diff2SWAR(a, b, m []byte, sa, sb, sm, x0, x1, rows, thr int, acc []byte) uint64 {
 	kx, ky := swarConsts(thr)
-	var rows uint64
-	for r := 0; r+1 < len(idx); r++ {
-		ra, rb := a[r*sa:], b[r*sb:]
+	var changed uint64
+	for r := range rows {
+		ra, rb, rm := a[r*sa:], b[r*sb:], m[r*sm:]
 		var any uint64
-		for i := idx[r]; i < idx[r+1]; i++ {
-			x, x1 := int(xs[2*i]), int(xs[2*i+1])
-			for ; x+8 <= x1; x += 8 {
-				inc := swarChanged(binary.LittleEndian.Uint64(ra[x:]), binary.LittleEndian.Uint64(rb[x:]), kx, ky)
-				if inc != 0 {
-					binary.LittleEndian.PutUint64(acc[x:], binary.LittleEndian.Uint64(acc[x:])+inc)
-					any |= inc
-				}
+		x := x0
+		for ; x+8 <= x1; x += 8 {
+			inc := swarChanged(binary.LittleEndian.Uint64(ra[x:]), binary.LittleEndian.Uint64(rb[x:]), kx, ky)
+			if inc != 0 {
+				inc &= binary.LittleEndian.Uint64(rm[x:])
+				binary.LittleEndian.PutUint64(acc[x:], binary.LittleEndian.Uint64(acc[x:])+inc)
+				any |= inc
 			}
-			for ; x < x1; x++ {
-				if absDiff(ra[x], rb[x]) > thr {
-					acc[x]++
-					any = 1
-				}
+		}
+		for ; x < x1; x++ {
+			if rm[x] != 0 && absDiff(ra[x], rb[x]) > thr {
+				acc[x]++
+				any = 1
 			}
 		}
 		if any != 0 {
-			rows |= 1 << r
+			changed |= 1 << r
 		}
 	}
-	return rows
+	return changed
 }
 
-func diff3SWAR(a, b, c []byte, sa, sb, sc int, xs, idx []int32, thr int, acc []byte) uint64 {
+func diff3SWAR(a, b, c, m []byte, sa, sb, sc, sm, x0, x1, rows, thr int, acc []byte) uint64 {
 	kx, ky := swarConsts(thr)
-	var rows uint64
-	for r := 0; r+1 < len(idx); r++ {
-		ra, rb, rc := a[r*sa:], b[r*sb:], c[r*sc:]
+	var changed uint64
+	for r := range rows {
+		ra, rb, rc, rm := a[r*sa:], b[r*sb:], c[r*sc:], m[r*sm:]
 		var any uint64
-		for i := idx[r]; i < idx[r+1]; i++ {
-			x, x1 := int(xs[2*i]), int(xs[2*i+1])
-			for ; x+8 <= x1; x += 8 {
-				vc := binary.LittleEndian.Uint64(rc[x:])
-				inc := swarChanged(vc, binary.LittleEndian.Uint64(ra[x:]), kx, ky) &
-					swarChanged(vc, binary.LittleEndian.Uint64(rb[x:]), kx, ky)
-				if inc != 0 {
-					binary.LittleEndian.PutUint64(acc[x:], binary.LittleEndian.Uint64(acc[x:])+inc)
-					any |= inc
-				}
+		x := x0
+		for ; x+8 <= x1; x += 8 {
+			vc := binary.LittleEndian.Uint64(rc[x:])
+			inc := swarChanged(vc, binary.LittleEndian.Uint64(ra[x:]), kx, ky) &
+				swarChanged(vc, binary.LittleEndian.Uint64(rb[x:]), kx, ky)
+			if inc != 0 {
+				inc &= binary.LittleEndian.Uint64(rm[x:])
+				binary.LittleEndian.PutUint64(acc[x:], binary.LittleEndian.Uint64(acc[x:])+inc)
+				any |= inc
 			}
-			for ; x < x1; x++ {
-				if absDiff(rc[x], ra[x]) > thr && absDiff(rc[x], rb[x]) > thr {
-					acc[x]++
-					any = 1
-				}
+		}
+		for ; x < x1; x++ {
+			if rm[x] != 0 && absDiff(rc[x], ra[x]) > thr && absDiff(rc[x], rb[x]) > thr {
+				acc[x]++
+				any = 1
 			}
 		}
 		if any != 0 {
-			rows |= 1 << r
+			changed |= 1 << r
 		}
 	}
-	return rows
+	return changed
 }
 
 func yuyvSWAR(dst, src []byte) {

@@ -63,26 +63,49 @@ func restride(r *rand.Rand, src []byte, ss, ds, w, rows int, p float64) []byte {
 	return dst
 }
 
-// randomSpans returns per-row spans for rows rows of width w, in the mask's
-// layout, with every kind of length and gap.
-func randomSpans(r *rand.Rand, w, rows int) (xs, idx []int32) {
-	b := newMaskBuilder(w, rows)
+// randomMask returns a kernel mask (0 or 0xFF per byte) of rows rows of
+// width w at stride sm, with every kind of row: empty, full, runs of every
+// length and gap, single pixels. The padding is random garbage the kernels
+// must not read as a mask.
+func randomMask(r *rand.Rand, w, sm, rows int) []byte {
+	m := randBytes(r, rows*sm)
 	for y := 0; y < rows; y++ {
-		switch r.IntN(6) {
-		case 0: // empty row
-		case 1:
-			b.add(0, w)
-		default:
-			for x := r.IntN(40); x < w; {
-				l := 1 + r.IntN(70)
-				b.add(x, min(w, x+l))
-				x += l + 1 + r.IntN(40)
+		row := m[y*sm : y*sm+w]
+		kind := r.IntN(6)
+		for x := 0; x < w; {
+			switch kind {
+			case 0: // empty row
+				row[x] = 0
+				x++
+			case 1: // full row
+				row[x] = 0xFF
+				x++
+			case 2: // scattered pixels
+				row[x] = byte(-(r.IntN(2)))
+				x++
+			default: // runs and gaps
+				v := byte(-(r.IntN(2)))
+				for l := 1 + r.IntN(70); l > 0 && x < w; l-- {
+					row[x] = v
+					x++
+				}
 			}
 		}
-		b.endRow()
 	}
-	m := b.mask()
-	return m.xs, m.idx
+	return m
+}
+
+// window returns a random column window [x0, x1) of a row of width w.
+func window(r *rand.Rand, w int) (x0, x1 int) {
+	switch r.IntN(3) {
+	case 0:
+		return 0, w
+	case 1:
+		x0 = r.IntN(w)
+		return x0, w
+	}
+	x0 = r.IntN(w)
+	return x0, x0 + 1 + r.IntN(w-x0)
 }
 
 var thresholds = []int{0, 1, 25, 128, 254}
@@ -96,31 +119,34 @@ func TestKernelDiffMatchesGeneric(t *testing.T) {
 	for _, k := range Impls() {
 		t.Run(k.name, func(t *testing.T) {
 			for _, w := range widths {
-				rows := 1 + r.IntN(maxKernelRows)
-				if w%7 == 0 {
-					rows = maxKernelRows
-				}
-				sa, sb, sc := w+r.IntN(9), w+r.IntN(33), w
-				off := r.IntN(8) // odd start offsets
-				a := randBytes(r, off+rows*sa)[off:]
-				b := restride(r, a, sa, sb, w, rows, 0.3)
-				c := restride(r, b, sb, sc, w, rows, 0.5)
-				xs, idx := randomSpans(r, w, rows)
-				thr := thresholds[r.IntN(len(thresholds))]
-				for rule := 2; rule <= 3; rule++ {
-					want := make([]byte, w)
-					acc, check := withCanary(t, w, nil)
-					var gotRows, wantRows uint64
-					if rule == 2 {
-						wantRows = diff2Generic(a, b, sa, sb, xs, idx, thr, want)
-						gotRows = k.diff2(a, b, sa, sb, xs, idx, thr, acc)
-					} else {
-						wantRows = diff3Generic(a, b, c, sa, sb, sc, xs, idx, thr, want)
-						gotRows = k.diff3(a, b, c, sa, sb, sc, xs, idx, thr, acc)
+				for range 3 {
+					rows := 1 + r.IntN(maxKernelRows)
+					if w%7 == 0 {
+						rows = maxKernelRows
 					}
-					check()
-					if gotRows != wantRows || !bytes.Equal(acc, want) {
-						t.Fatalf("diff%d w=%d rows=%d thr=%d: rows %#x want %#x\nacc  %v\nwant %v", rule, w, rows, thr, gotRows, wantRows, acc, want)
+					sa, sb, sc, sm := w+r.IntN(9), w+r.IntN(33), w, w+r.IntN(5)
+					off := r.IntN(8) // odd start offsets
+					a := randBytes(r, off+rows*sa)[off:]
+					b := restride(r, a, sa, sb, w, rows, 0.3)
+					c := restride(r, b, sb, sc, w, rows, 0.5)
+					m := randomMask(r, w, sm, rows)
+					x0, x1 := window(r, w)
+					thr := thresholds[r.IntN(len(thresholds))]
+					for rule := 2; rule <= 3; rule++ {
+						want := make([]byte, w)
+						acc, check := withCanary(t, w, nil)
+						var gotRows, wantRows uint64
+						if rule == 2 {
+							wantRows = diff2Generic(a, b, m, sa, sb, sm, x0, x1, rows, thr, want)
+							gotRows = k.diff2(a, b, m, sa, sb, sm, x0, x1, rows, thr, acc)
+						} else {
+							wantRows = diff3Generic(a, b, c, m, sa, sb, sc, sm, x0, x1, rows, thr, want)
+							gotRows = k.diff3(a, b, c, m, sa, sb, sc, sm, x0, x1, rows, thr, acc)
+						}
+						check()
+						if gotRows != wantRows || !bytes.Equal(acc, want) {
+							t.Fatalf("diff%d w=%d [%d,%d) rows=%d thr=%d: rows %#x want %#x\nacc  %v\nwant %v", rule, w, x0, x1, rows, thr, gotRows, wantRows, acc, want)
+						}
 					}
 				}
 			}
@@ -133,13 +159,13 @@ func TestKernelDiffAccumulates(t *testing.T) {
 	w, rows := 77, maxKernelRows
 	a := make([]byte, w*rows)
 	b := bytes.Repeat([]byte{200}, w*rows)
-	xs, idx := randomSpans(rand.New(rand.NewPCG(3, 4)), w, rows)
+	m := randomMask(rand.New(rand.NewPCG(3, 4)), w, w, rows)
 	for _, k := range Impls() {
 		want := make([]byte, w)
 		got := make([]byte, w)
 		for range 3 {
-			diff2Generic(a, b, w, w, xs, idx, 254, want)
-			k.diff2(a, b, w, w, xs, idx, 254, got)
+			diff2Generic(a, b, m, w, w, w, 0, w, rows, 254, want)
+			k.diff2(a, b, m, w, w, w, 0, w, rows, 254, got)
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s: acc %v, want %v", k.name, got, want)
@@ -261,4 +287,50 @@ func FuzzConvert(f *testing.F) {
 func ExampleImpls() {
 	fmt.Println(Impls()[0], Impls()[1])
 	// Output: generic swar
+}
+
+// FuzzKernelDiff compares every implementation's diff2 and diff3 with the
+// reference on fuzzer-made rows, masks and windows, which the Differ (whose
+// windows are aligned) never passes.
+func FuzzKernelDiff(f *testing.F) {
+	f.Add(uint16(640), uint8(3), uint16(0), uint16(640), uint8(25), []byte("seed"))
+	f.Add(uint16(77), uint8(64), uint16(5), uint16(70), uint8(0), []byte{0, 255, 1, 254})
+	f.Add(uint16(300), uint8(1), uint16(299), uint16(300), uint8(254), []byte{9})
+	f.Fuzz(func(t *testing.T, w16 uint16, rows8 uint8, x016, x116 uint16, thr8 uint8, data []byte) {
+		w, rows := 1+int(w16)%2100, 1+int(rows8)%maxKernelRows
+		x0 := int(x016) % w
+		x1 := x0 + 1 + int(x116)%(w-x0)
+		thr := min(int(thr8), 254)
+		r := rand.New(rand.NewPCG(uint64(len(data)), uint64(w16)))
+		next := func() byte {
+			if len(data) == 0 {
+				return byte(r.Uint32())
+			}
+			v := data[0]
+			data = data[1:]
+			return v
+		}
+		a, b, c, m := make([]byte, w*rows), make([]byte, w*rows), make([]byte, w*rows), make([]byte, w*rows)
+		for i := range a {
+			a[i] = next()
+			b[i] = a[i] + next()%64 - 32
+			c[i] = b[i] ^ next()&0xF0
+			m[i] = byte(-int(next() & 1))
+		}
+		want2, want3 := make([]byte, w), make([]byte, w)
+		rows2 := diff2Generic(a, b, m, w, w, w, x0, x1, rows, thr, want2)
+		rows3 := diff3Generic(a, b, c, m, w, w, w, w, x0, x1, rows, thr, want3)
+		for _, k := range Impls() {
+			got, check := withCanary(t, w, nil)
+			if gr := k.diff2(a, b, m, w, w, w, x0, x1, rows, thr, got); gr != rows2 || !bytes.Equal(got, want2) {
+				t.Fatalf("%s diff2 w=%d rows=%d [%d,%d) thr=%d: rows %#x want %#x", k.name, w, rows, x0, x1, thr, gr, rows2)
+			}
+			check()
+			got, check = withCanary(t, w, nil)
+			if gr := k.diff3(a, b, c, m, w, w, w, w, x0, x1, rows, thr, got); gr != rows3 || !bytes.Equal(got, want3) {
+				t.Fatalf("%s diff3 w=%d rows=%d [%d,%d) thr=%d: rows %#x want %#x", k.name, w, rows, x0, x1, thr, gr, rows3)
+			}
+			check()
+		}
+	})
 }

@@ -8,8 +8,11 @@ import (
 )
 
 // A Mask selects the pixels of a frame the motion kernel watches. It is kept
-// as row spans (per row, the x-ranges inside the region), so excluded pixels
-// cost nothing and a mask adds no third stream of bytes to the hot loop.
+// as row spans (per row, the x-ranges inside the region). A Differ renders it
+// once to a byte per pixel, which its kernels read only in the blocks of
+// pixels where something changed (so the mask adds no third stream of bytes
+// to the hot loop), and uses the spans to leave out the rows and columns no
+// region covers.
 // A Mask is immutable once built and safe for concurrent use.
 type Mask struct {
 	w, h int

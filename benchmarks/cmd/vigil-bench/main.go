@@ -113,6 +113,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		add("ReadCeiling/res="+res.String(), func(b *testing.B) { benchmarks.ReadCeiling(b, res.W, res.H) })
 		for _, k := range impls {
 			add("Diff/impl="+k.Name()+"/res="+res.String(), func(b *testing.B) { benchmarks.Diff(b, k, res.W, res.H) })
+			add("ReadLoads/impl="+k.Name()+"/res="+res.String(), func(b *testing.B) { benchmarks.ReadLoads(b, k, res.W, res.H) })
 		}
 	}
 	if *jpegToo {
