@@ -98,15 +98,20 @@ GLOBL packperm<>(SB), RODATA|NOPTR, $64
 
 // MARK counts the changed, watched pixels among the 64 at x+off from
 // their distances d: acc+1 under K1 (acc is loaded and stored whole, so the
-// store forwards to the next row's load; only the add is masked). t is
-// scratch.
-#define MARK(off, d, t) \
+// store forwards to the next row's load; only the add is masked). A vector
+// without a change skips the mask and acc (motion is local: of a flagged
+// block, most vectors have none). t is scratch, skip a label unique to the
+// use.
+#define MARK(off, d, t, skip) \
 	VPCMPUB   $6, Z15, d, K1; \
+	KORTESTQ  K1, K1; \
+	JZ        skip; \
 	VPTESTMB  off(BX)(R11*1), Z13, K1, K1; \
 	VMOVDQU64 off(DX)(R11*1), t; \
 	VPSUBB    Z13, t, K1, t; \
 	VMOVDQU64 t, off(DX)(R11*1); \
-	KORQ      K1, K7, K7
+	KORQ      K1, K7, K7; \
+skip:
 
 // MARKT is MARK for the last, partial vector: the mask bytes and acc are
 // read and written only in the lanes of K2.
@@ -171,10 +176,10 @@ next256: \
 	ADDQ   $256, R11; \
 	JMP    b256; \
 mark256: \
-	MARK(0, Z0, Z4); \
-	MARK(64, Z1, Z5); \
-	MARK(128, Z2, Z6); \
-	MARK(192, Z3, Z7); \
+	MARK(0, Z0, Z4, m256a); \
+	MARK(64, Z1, Z5, m256b); \
+	MARK(128, Z2, Z6, m256c); \
+	MARK(192, Z3, Z7, m256d); \
 	JMP    next256; \
 b128: \
 	LEAQ   128(R11), R13; \
@@ -186,8 +191,8 @@ b128: \
 	FLAGGED(Z12, mark128); \
 	JMP    next128; \
 mark128: \
-	MARK(0, Z0, Z4); \
-	MARK(64, Z1, Z5); \
+	MARK(0, Z0, Z4, m128a); \
+	MARK(64, Z1, Z5, m128b); \
 next128: \
 	ADDQ   $128, R11; \
 b64: \
@@ -198,7 +203,7 @@ b64: \
 	FLAGGED(Z0, mark64); \
 	JMP    next64; \
 mark64: \
-	MARK(0, Z0, Z4); \
+	MARK(0, Z0, Z4, m64); \
 next64: \
 	ADDQ   $64, R11; \
 tail: \
