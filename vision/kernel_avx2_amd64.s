@@ -31,7 +31,8 @@ GLOBL tailmask<>(SB), RODATA|NOPTR, $64
 //	CX		r, the current row
 //	AX		result: bit r set when row r changed
 //	R11		x, the current column
-//	R9, R13		scratch
+//	R9		x1-256: the last x where a block of 256 fits
+//	R13		scratch
 //	Y15		thr+1 in every byte
 //	Y14		OR of row r's 32-byte change masks
 //	Y13		OR of row r's one-pixel change masks (X ops zero its upper half)
@@ -153,6 +154,7 @@ GLOBL tailmask<>(SB), RODATA|NOPTR, $64
 	MOVQ   x0arg, R8; \
 	MOVQ   x1arg, R12; \
 	MOVQ   rowsarg, R10; \
+	LEAQ   -256(R12), R9;      /* the last x where a block of 256 fits */ \
 	XORQ   AX, AX; \
 	XORQ   CX, CX; \
 	VPXOR  Y14, Y14, Y14; \
@@ -163,10 +165,9 @@ GLOBL tailmask<>(SB), RODATA|NOPTR, $64
 	JLT    narrow; \
 row: \
 	MOVQ   R8, R11; \
-b256: \
-	LEAQ   256(R11), R13; \
-	CMPQ   R13, R12; \
+	CMPQ   R11, R9; \
 	JGT    b128; \
+b256: \
 	DIST(0, Y0, Y4, Y5, Y6); \
 	DIST(32, Y1, Y4, Y5, Y6); \
 	DIST(64, Y2, Y4, Y5, Y6); \
@@ -185,7 +186,9 @@ b256: \
 	ANY(Y5, Y5, mark256); \
 next256: \
 	ADDQ   $256, R11; \
-	JMP    b256; \
+	CMPQ   R11, R9; \
+	JLE    b256; \
+	JMP    b128; \
 mark256: \
 	/* count only the half (or halves) of 128 pixels that may have changed */ \
 	ANY(Y4, Y5, mark256lo); \
@@ -240,12 +243,12 @@ tail: \
 	CMPQ   R11, R12; \
 	JEQ    rowdone; \
 	/* the last 32 pixels, keeping the distances of the new ones */ \
-	LEAQ   tailmask<>+0(SB), R9; \
-	ADDQ   R12, R9; \
-	SUBQ   R11, R9; \
+	LEAQ   tailmask<>+0(SB), R13; \
+	ADDQ   R12, R13; \
+	SUBQ   R11, R13; \
 	LEAQ   -32(R12), R11; \
 	DIST(0, Y0, Y4, Y5, Y6); \
-	VPAND  (R9), Y0, Y0; \
+	VPAND  (R13), Y0, Y0; \
 	ANY(Y0, Y4, marktail); \
 	JMP    rowdone; \
 marktail: \
