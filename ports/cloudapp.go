@@ -82,11 +82,11 @@ type Sessions interface {
 	DeleteSession(ctx context.Context, tokenHash string) error
 }
 
-// RateLimiter counts attempts per key in fixed windows shared by every
-// instance of the app.
+// RateLimiter counts attempts per key in sliding windows shared by every
+// instance of the app (domain.RateSlots says how).
 type RateLimiter interface {
-	// Allow counts one attempt and reports whether it is within limit
-	// attempts per window.
+	// Allow counts one attempt and reports whether it keeps the key within
+	// limit attempts in every interval of length window.
 	Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, error)
 }
 

@@ -20,7 +20,7 @@
 //	LICENSEKEY#{sha256}   LICENSEKEY                      AccountID (enrollment lookup by the key's hash)
 //	DEVICE#{dev}          DEVICE                          AccountID (device authentication lookup)
 //	SESSION#{sha256}      SESSION                         AccountID, Email, CSRF, ExpiresMs, ttl (epoch s)
-//	RATE#{key}#{window}   RATE                            N, ttl (a fixed-window counter)
+//	RATE#{key}            SLOT#{slot}                     N, ttl (a sliding-window slot count: domain.RateSlots)
 //	REJECTED              REJECT#{ts}#{id}                a rejection whose key named no valid account
 //
 // {ts} is the UTC time as 20060102T150405.000Z, so a Query with

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,22 +48,45 @@ func (t *Table) DeleteSession(ctx context.Context, tokenHash string) error {
 	return t.del(ctx, "delete session", key(sessionPK+tokenHash, "SESSION"))
 }
 
-// Allow counts one attempt for key in the fixed window of length window
-// around now and reports whether it is within limit. The counter is a
-// conditional update, so every instance of the app shares it.
+// Allow counts one attempt for key and reports whether it keeps key within
+// limit attempts in every interval of length window: a sliding window of
+// domain.RateSlots slots, one item per slot in the key's partition. One
+// consistent Query sums the earlier slots of the window; a conditional
+// update of the current slot then admits the attempt only while the total
+// stays below limit, so every instance of the app shares the count.
+// Attempts racing across a slot boundary may each miss the other's count:
+// the limit can be exceeded by the requests in flight at that instant.
 func (t *Table) Allow(ctx context.Context, k string, limit int, window time.Duration, now time.Time) (bool, error) {
 	const op = "rate limit"
 	if limit < 1 || window <= 0 || k == "" {
 		return false, domain.E(op, domain.Invalid, fmt.Errorf("limit %d per %s for %q", limit, window, k))
 	}
-	slot := now.UnixNano() / int64(window)
-	end := time.Unix(0, (slot+1)*int64(window))
-	_, err := t.client.UpdateItem(ctx, &ddb.UpdateItemInput{
-		TableName: aws.String(t.name), Key: key(ratePK+k+"#"+strconv.FormatInt(slot, 10), "RATE"),
+	slot := domain.RateSlot(now, window)
+	out, err := t.client.Query(ctx, &ddb.QueryInput{
+		TableName:                 aws.String(t.name),
+		ConsistentRead:            aws.Bool(true),
+		KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
+		ProjectionExpression:      aws.String("#n"),
+		ExpressionAttributeNames:  map[string]string{"#n": "N"},
+		ExpressionAttributeValues: item{":pk": s(ratePK + k), ":from": s(rateSK(slot - domain.RateSlots)), ":to": s(rateSK(slot - 1))},
+	})
+	if err != nil {
+		return false, wrap(op, err)
+	}
+	used := int64(0)
+	for _, it := range out.Items {
+		used += getN(it, "N")
+	}
+	if used >= int64(limit) {
+		return false, nil
+	}
+	expires := domain.RateSlotEnd(slot, window).Add(window + time.Minute)
+	_, err = t.client.UpdateItem(ctx, &ddb.UpdateItemInput{
+		TableName: aws.String(t.name), Key: key(ratePK+k, rateSK(slot)),
 		UpdateExpression:          aws.String("SET #ttl = :ttl ADD #n :one"),
-		ConditionExpression:       aws.String("attribute_not_exists(#n) OR #n < :limit"),
+		ConditionExpression:       aws.String("attribute_not_exists(#n) OR #n < :room"),
 		ExpressionAttributeNames:  map[string]string{"#ttl": "ttl", "#n": "N"},
-		ExpressionAttributeValues: item{":one": n(1), ":limit": n(int64(limit)), ":ttl": n(end.Unix() + 60)},
+		ExpressionAttributeValues: item{":one": n(1), ":room": n(int64(limit) - used), ":ttl": n(expires.Unix())},
 	})
 	if err != nil {
 		if isConflict(wrap(op, err)) {
@@ -74,3 +96,7 @@ func (t *Table) Allow(ctx context.Context, k string, limit int, window time.Dura
 	}
 	return true, nil
 }
+
+// rateSK is the sort key of a rate-limit slot: fixed-width digits, so slots
+// sort in time order.
+func rateSK(slot int64) string { return fmt.Sprintf("SLOT#%020d", slot) }

@@ -337,8 +337,11 @@ func TestAccountsLicensesSessionsAndRates(t *testing.T) {
 	if allowed != 5 {
 		t.Fatalf("allowed %d of 7 with a limit of 5", allowed)
 	}
-	if ok, _ := tab.Allow(ctx, "login:x", 5, time.Hour, now.Add(time.Hour)); !ok {
-		t.Fatal("the next window is refused")
+	if ok, _ := tab.Allow(ctx, "login:x", 5, time.Hour, now.Add(59*time.Minute)); ok {
+		t.Fatal("59 minutes later, a sixth attempt is allowed")
+	}
+	if ok, _ := tab.Allow(ctx, "login:x", 5, time.Hour, now.Add(time.Hour+time.Hour/domain.RateSlots)); !ok {
+		t.Fatal("a window and a slot later, the key is still refused")
 	}
 }
 

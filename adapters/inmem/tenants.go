@@ -515,17 +515,24 @@ func (s *Tenants) DeleteSession(ctx context.Context, tokenHash string) error {
 	return nil
 }
 
-// Allow implements ports.RateLimiter with fixed windows.
+// Allow implements ports.RateLimiter with sliding windows (see
+// domain.RateSlots).
 func (s *Tenants) Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, error) {
 	if limit < 1 || window <= 0 || key == "" {
 		return false, domain.E("inmem: rate limit", domain.Invalid, fmt.Errorf("limit %d per %s for %q", limit, window, key))
 	}
 	defer s.lock()()
-	k := key + "#" + strconv.FormatInt(now.UnixNano()/int64(window), 10)
-	if s.rates[k] >= limit {
+	slot := domain.RateSlot(now, window)
+	slotKey := func(i int64) string { return key + "#" + strconv.FormatInt(i, 10) }
+	used := 0
+	for i := slot - domain.RateSlots; i <= slot; i++ {
+		used += s.rates[slotKey(i)]
+	}
+	delete(s.rates, slotKey(slot-domain.RateSlots-1)) // no longer counts
+	if used >= limit {
 		return false, nil
 	}
-	s.rates[k]++
+	s.rates[slotKey(slot)]++
 	return true, nil
 }
 

@@ -506,8 +506,30 @@ func testRates(t *testing.T, s Store) {
 	if ok, _ := s.Allow(ctx, "k2", 5, time.Minute, now); !ok {
 		t.Fatal("another key is limited")
 	}
-	if ok, _ := s.Allow(ctx, "k", 5, time.Minute, now.Add(time.Minute)); !ok {
-		t.Fatal("the next window is limited")
+	// A sliding window: the five attempts count for a whole minute (plus up
+	// to a slot), across any boundary, and then no more.
+	for _, later := range []time.Duration{time.Second, 30 * time.Second, 59 * time.Second} {
+		if ok, _ := s.Allow(ctx, "k", 5, time.Minute, now.Add(later)); ok {
+			t.Fatalf("%v later, a sixth attempt is allowed", later)
+		}
+	}
+	if ok, _ := s.Allow(ctx, "k", 5, time.Minute, now.Add(time.Minute+time.Minute/domain.RateSlots)); !ok {
+		t.Fatal("a window and a slot later, the key is still limited")
+	}
+	// Four at the end of one minute and four at the start of the next: a
+	// fixed window would allow all eight.
+	edge := now.Truncate(time.Minute).Add(10 * time.Minute)
+	allowed = 0
+	for i := range 8 {
+		at := edge.Add(-2*time.Second + time.Duration(i)*500*time.Millisecond)
+		if ok, err := s.Allow(ctx, "burst", 5, time.Minute, at); err != nil {
+			t.Fatal(err)
+		} else if ok {
+			allowed++
+		}
+	}
+	if allowed != 5 {
+		t.Fatalf("%d of 8 attempts across a minute boundary allowed with a limit of 5", allowed)
 	}
 	_, err := s.Allow(ctx, "k", 0, time.Minute, now)
 	want(t, "zero limit", err, domain.Invalid)
