@@ -63,23 +63,9 @@ func JPEGFrames(camera []byte) ([]JPEGFrame, error) {
 	return append(out, JPEGFrame{Res{b.Dx(), b.Dy()}, camera}), nil
 }
 
-// chromaSize is the size of the chroma planes of m.
-func chromaSize(m *image.YCbCr) (int, int) {
-	w, h := m.Rect.Dx(), m.Rect.Dy()
-	switch m.SubsampleRatio {
-	case image.YCbCrSubsampleRatio422:
-		return (w + 1) / 2, h
-	case image.YCbCrSubsampleRatio420:
-		return (w + 1) / 2, (h + 1) / 2
-	case image.YCbCrSubsampleRatio440:
-		return w, (h + 1) / 2
-	case image.YCbCrSubsampleRatio411:
-		return (w + 3) / 4, h
-	case image.YCbCrSubsampleRatio410:
-		return (w + 3) / 4, (h + 1) / 2
-	}
-	return w, h
-}
+// chromaSize is the size of the chroma planes of m, an image made by
+// image.NewYCbCr (as image/jpeg's are): their stride is their width.
+func chromaSize(m *image.YCbCr) (int, int) { return m.CStride, len(m.Cb) / m.CStride }
 
 // resize scales the crop rectangle of a w×h source plane into a dw×dh plane
 // by bilinear interpolation.
