@@ -86,7 +86,7 @@ func (c *settings) flags(fs *flag.FlagSet, serve bool) {
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest upload granted (default the validator's 5 MiB) ($"+env["max-upload-bytes"]+")")
 	fs.IntVar(&c.GrantsPerMinute, "grants-per-minute", c.GrantsPerMinute, "upload grants per device per minute ($"+env["grants-per-minute"]+")")
 	fs.BoolVar(&c.SecureCookie, "secure-cookie", c.SecureCookie, "mark the session cookie Secure (serve HTTPS, or HTTPS at the proxy) ($"+env["secure-cookie"]+")")
-	str(&c.ProxyHeader, "proxy-header", "header holding the client address behind a trusted proxy, e.g. X-Forwarded-For")
+	str(&c.ProxyHeader, "proxy-header", "header a trusted proxy appends the client address to, e.g. X-Forwarded-For (its last entry is used)")
 }
 
 // parse reads the environment, then args, into c, and validates it.

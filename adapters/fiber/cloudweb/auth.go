@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -96,7 +97,7 @@ func (s *Server) loginForm(c *fiber.Ctx) error {
 	if pre == "" || subtle.ConstantTimeCompare([]byte(pre), []byte(c.FormValue(csrfField))) != 1 {
 		return s.loginWith(c, fiber.StatusForbidden, "The form expired: please sign in again.")
 	}
-	token, se, err := s.svc.Login(c.UserContext(), c.FormValue("email"), c.FormValue("password"), c.IP())
+	token, se, err := s.svc.Login(c.UserContext(), c.FormValue("email"), c.FormValue("password"), s.client(c))
 	if err != nil {
 		code := status(err)
 		if code >= 500 && code != fiber.StatusServiceUnavailable {
@@ -141,7 +142,7 @@ func (s *Server) apiLogin(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	token, se, err := s.svc.Login(c.UserContext(), req.Email, req.Password, c.IP())
+	token, se, err := s.svc.Login(c.UserContext(), req.Email, req.Password, s.client(c))
 	if err != nil {
 		return err
 	}
@@ -297,4 +298,26 @@ func (s *Server) deviceStatus(c *fiber.Ctx) error {
 		out.Rejected = append(out.Rejected, snapshotRejectionJSON{Name: r.Name, Reason: string(r.Reason), Detail: r.Detail, At: r.At.UTC()})
 	}
 	return c.JSON(out)
+}
+
+// client is the address login attempts are limited per: the peer's, or
+// behind a proxy (Config.ProxyHeader) the address that proxy appended.
+func (s *Server) client(c *fiber.Ctx) string {
+	return clientAddr(c.Get(s.cfg.ProxyHeader), s.cfg.ProxyHeader != "", c.Context().RemoteIP().String())
+}
+
+// clientAddr picks the client's address: behind a proxy, the last entry of
+// the forwarding header (e.g. X-Forwarded-For "spoofed, real": a load
+// balancer appends the address it saw, and every entry before it came from
+// the client, who could put anything there); otherwise, or when that entry
+// is not an IP address, the peer's.
+func clientAddr(header string, proxied bool, peer string) string {
+	if !proxied {
+		return peer
+	}
+	last := strings.TrimSpace(header[strings.LastIndexByte(header, ',')+1:])
+	if ip, err := netip.ParseAddr(last); err == nil {
+		return ip.Unmap().String()
+	}
+	return peer
 }

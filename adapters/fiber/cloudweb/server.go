@@ -46,8 +46,10 @@ type Config struct {
 	// ImageOrigins are the origins presigned image URLs point at (the S3
 	// endpoint), allowed by the Content-Security-Policy's img-src.
 	ImageOrigins []string
-	// ProxyHeader, when set, is the header (e.g. X-Forwarded-For) the client
-	// address is read from, for login rate limits behind a proxy.
+	// ProxyHeader, when set, is the header (e.g. X-Forwarded-For) a trusted
+	// proxy appends the client's address to; its last entry is the address
+	// login attempts are limited per (the earlier ones are the client's
+	// word). Set it only when every request comes through that proxy.
 	ProxyHeader string
 	Log         *slog.Logger
 }
@@ -116,7 +118,6 @@ func New(cfg Config) (*Server, error) {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
-		ProxyHeader:           cfg.ProxyHeader,
 		ErrorHandler:          s.errorHandler,
 	})
 	s.routes()
