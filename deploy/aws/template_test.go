@@ -419,29 +419,72 @@ func TestSettingsAreWhatTheProgramsRead(t *testing.T) {
 			t.Errorf("validator: $%s not set", need)
 		}
 	}
-	svc := tp.ofType("AWS::AppRunner::Service")
-	if len(svc) != 1 {
-		t.Fatalf("cloud services %v, want one App Runner service", svc)
+	tds := tp.ofType("AWS::ECS::TaskDefinition")
+	if len(tds) != 1 {
+		t.Fatalf("cloud task definitions %v, want one", tds)
 	}
-	img := at(tp.props(svc[0]), "SourceConfiguration", "ImageRepository")
-	if at(img, "ImageRepositoryType") != "ECR" {
-		t.Errorf("the cloud app is not deployed from its image: %v", img)
+	ctr := at(tp.props(tds[0]), "ContainerDefinitions", "0")
+	if img, _ := at(ctr, "Image").(map[string]any); img["Ref"] != "CloudImageUri" {
+		t.Errorf("the cloud app is not deployed from its image: %v", at(ctr, "Image"))
 	}
 	set := map[string]bool{}
-	for _, v := range asList(at(img, "ImageConfiguration", "RuntimeEnvironmentVariables")) {
+	for _, v := range asList(at(ctr, "Environment")) {
 		name, _ := at(v, "Name").(string)
 		set[name] = true
 		if !readsEnv(t, "vigil-cloud", name) {
 			t.Errorf("cloud: vigil-cloud does not read $%s", name)
 		}
 	}
-	for _, need := range []string{"VIGIL_UPLOAD_BUCKET", "VIGIL_PRODUCTION_BUCKET", "VIGIL_TABLE"} {
+	for _, need := range []string{"VIGIL_UPLOAD_BUCKET", "VIGIL_PRODUCTION_BUCKET", "VIGIL_TABLE", "VIGIL_SECURE_COOKIE"} {
 		if !set[need] {
 			t.Errorf("cloud: $%s not set", need)
 		}
 	}
-	if at(tp.props(svc[0]), "HealthCheckConfiguration", "Path") != "/healthz" {
-		t.Error("the cloud's health check is not /healthz")
+	if at(ctr, "ReadonlyRootFilesystem") != "true" || at(ctr, "User") != "65532:65532" {
+		t.Errorf("the cloud's container is writable or runs as root: %v", ctr)
+	}
+	for _, tg := range tp.ofType("AWS::ElasticLoadBalancingV2::TargetGroup") {
+		if at(tp.props(tg), "HealthCheckPath") != "/healthz" {
+			t.Errorf("%s: the cloud's health check is not /healthz", tg)
+		}
+	}
+}
+
+// TestCloudIsServedOverHTTPSOnly: the load balancer serves TLS 1.2 or later
+// with a certificate, plain HTTP only redirects, and the tasks accept
+// traffic from the load balancer alone.
+func TestCloudIsServedOverHTTPSOnly(t *testing.T) {
+	tp := load(t)
+	listeners := tp.ofType("AWS::ElasticLoadBalancingV2::Listener")
+	if len(listeners) == 0 {
+		t.Fatal("no listener")
+	}
+	for _, id := range listeners {
+		p := tp.props(id)
+		switch at(p, "Protocol") {
+		case "HTTPS":
+			if pol, _ := at(p, "SslPolicy").(string); !strings.HasPrefix(pol, "ELBSecurityPolicy-TLS13-1-2") {
+				t.Errorf("%s: TLS policy %q, want TLS 1.3 with 1.2 at least", id, pol)
+			}
+			if at(p, "Certificates", "0", "CertificateArn") == nil {
+				t.Errorf("%s: no certificate", id)
+			}
+		case "HTTP":
+			if at(p, "DefaultActions", "0", "Type") != "redirect" || at(p, "DefaultActions", "0", "RedirectConfig", "Protocol") != "HTTPS" || len(asList(at(p, "DefaultActions"))) != 1 {
+				t.Errorf("%s: plain HTTP does more than redirect to HTTPS: %v", id, at(p, "DefaultActions"))
+			}
+		default:
+			t.Errorf("%s: protocol %v", id, at(p, "Protocol"))
+		}
+	}
+	task := tp.props("CloudTaskSecurityGroup")
+	rules := asList(at(task, "SecurityGroupIngress"))
+	if len(rules) != 1 || at(rules[0], "SourceSecurityGroupId", "Ref") != "LoadBalancerSecurityGroup" || at(rules[0], "CidrIp") != nil {
+		t.Errorf("the tasks accept more than the load balancer: %v", rules)
+	}
+	svc := tp.ofType("AWS::ECS::Service")
+	if len(svc) != 1 || !slices.Equal(strs(at(tp.props(svc[0]), "NetworkConfiguration", "AwsvpcConfiguration", "SecurityGroups")), []string{"${CloudTaskSecurityGroup}"}) {
+		t.Errorf("the cloud service %v does not run in the tasks' security group", svc)
 	}
 }
 
