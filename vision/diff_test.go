@@ -264,14 +264,7 @@ func FuzzDiff(f *testing.F) {
 	f.Fuzz(func(t *testing.T, w16 uint16, h8, thr8, gc, gr, maskKind uint8, data []byte) {
 		w, h := 1+int(w16)%700, 1+int(h8)
 		r := rand.New(rand.NewPCG(uint64(len(data)), uint64(w16)))
-		next := func() byte {
-			if len(data) == 0 {
-				return byte(r.Uint32())
-			}
-			v := data[0]
-			data = data[1:]
-			return v
-		}
+		next := fuzzBytes(data, r)
 		a := testFrame(w, h, w+int(gc%5), int(gr%7), func(x, y int) byte { return next() })
 		b := testFrame(w, h, w, 0, func(x, y int) byte { return a.Pix[y*a.Stride+x] + next()%16 - 8 })
 		c := testFrame(w, h, w, 3, func(x, y int) byte { return b.Pix[y*b.Stride+x] ^ next()&0x30 })

@@ -289,6 +289,18 @@ func ExampleImpls() {
 	// Output: generic swar
 }
 
+// fuzzBytes returns the fuzzer's bytes one at a time, then bytes from r.
+func fuzzBytes(data []byte, r *rand.Rand) func() byte {
+	return func() byte {
+		if len(data) == 0 {
+			return byte(r.Uint32())
+		}
+		v := data[0]
+		data = data[1:]
+		return v
+	}
+}
+
 // FuzzKernelDiff compares every implementation's diff2 and diff3 with the
 // reference on fuzzer-made rows, masks and windows, which the Differ (whose
 // windows are aligned) never passes.
@@ -302,14 +314,7 @@ func FuzzKernelDiff(f *testing.F) {
 		x1 := x0 + 1 + int(x116)%(w-x0)
 		thr := min(int(thr8), 254)
 		r := rand.New(rand.NewPCG(uint64(len(data)), uint64(w16)))
-		next := func() byte {
-			if len(data) == 0 {
-				return byte(r.Uint32())
-			}
-			v := data[0]
-			data = data[1:]
-			return v
-		}
+		next := fuzzBytes(data, r)
 		a, b, c, m := make([]byte, w*rows), make([]byte, w*rows), make([]byte, w*rows), make([]byte, w*rows)
 		for i := range a {
 			a[i] = next()
