@@ -46,6 +46,7 @@ type Camera struct {
 	dev     *device.Device
 	bufs    [][]byte
 	queued  int // index of the buffer to give back, -1 when none
+	used    int // bytes of bufs[queued] the driver filled (BytesUsed)
 	dec     *vision.LumaDecoder
 	frame   vision.Frame
 	jpeg    []byte // the current MJPEG frame, copied
@@ -217,11 +218,12 @@ func (c *Camera) capture(ctx context.Context) (vision.Frame, error) {
 		}
 		return vision.Frame{}, err
 	}
-	c.queued = int(buf.Index)
+	c.queued, c.used = int(buf.Index), 0
 	if int(buf.Index) >= len(c.bufs) || buf.Flags&v4l.BufFlagError != 0 {
 		return vision.Frame{}, errSkip
 	}
-	data := c.bufs[buf.Index][:min(int(buf.BytesUsed), len(c.bufs[buf.Index]))]
+	c.used = min(int(buf.BytesUsed), len(c.bufs[buf.Index]))
+	data := c.bufs[buf.Index][:c.used]
 	c.n++
 	if c.cfg.Format == "mjpeg" {
 		w, _, err := vision.JPEGSize(data)
@@ -272,7 +274,9 @@ func (c *Camera) Hold(s *vision.Still) {
 	if c.queued < 0 || c.queued >= len(c.bufs) {
 		return
 	}
-	data := c.bufs[c.queued]
+	// Only what the driver wrote for this frame: a reused buffer still holds
+	// the tail of an older, longer frame after it.
+	data := c.bufs[c.queued][:c.used]
 	if c.cfg.Format == "mjpeg" {
 		if w, _, err := vision.JPEGSize(data); err == nil && w > 0 {
 			s.SetJPEG(trimJPEG(data))
@@ -282,14 +286,67 @@ func (c *Camera) Hold(s *vision.Still) {
 	s.SetYUYV(data, c.frame.Width, c.frame.Height, c.stride)
 }
 
-// trimJPEG cuts a mapped buffer after the JPEG's last EOI marker.
+// trimJPEG cuts a frame's bytes after its JPEG's EOI marker. It follows
+// the marker structure from SOI (segment lengths, then the entropy-coded
+// data up to EOI), so padding or stale bytes after the frame are cut even
+// when they hold an older frame's end marker (some drivers report the
+// whole buffer as used). A frame it cannot follow is cut after its last
+// EOI instead.
 func trimJPEG(b []byte) []byte {
+	if n := jpegEnd(b); n > 0 {
+		return b[:n]
+	}
 	for i := len(b) - 2; i >= 2; i-- {
 		if b[i] == 0xFF && b[i+1] == 0xD9 {
 			return b[:i+2]
 		}
 	}
 	return b
+}
+
+// jpegEnd returns the length of the JPEG at the start of b, up to and
+// including its EOI marker, or 0 when b does not hold a whole one.
+func jpegEnd(b []byte) int {
+	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
+		return 0
+	}
+	i := 2
+	for i+1 < len(b) {
+		if b[i] != 0xFF {
+			return 0
+		}
+		m := b[i+1]
+		switch {
+		case m == 0xFF: // fill byte
+			i++
+			continue
+		case m == 0xD9:
+			return i + 2
+		case m == 0x01 || (m >= 0xD0 && m <= 0xD7): // standalone markers
+			i += 2
+			continue
+		case m == 0xD8:
+			return 0
+		}
+		if i+3 >= len(b) {
+			return 0
+		}
+		i += 2 + (int(b[i+2])<<8 | int(b[i+3]))
+		if m != 0xDA {
+			continue
+		}
+		// Entropy-coded data: up to a marker that is neither stuffing
+		// (FF 00), a fill byte nor a restart (FF D0..D7).
+		for ; i+1 < len(b); i++ {
+			if b[i] != 0xFF {
+				continue
+			}
+			if n := b[i+1]; n != 0x00 && n != 0xFF && (n < 0xD0 || n > 0xD7) {
+				break
+			}
+		}
+	}
+	return 0
 }
 
 // Close stops streaming and releases the device; safe to call more than once.
