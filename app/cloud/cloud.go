@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -39,6 +40,11 @@ type Config struct {
 	StatusPerMinute int           // device status requests per device (default 30)
 	LoginsPerWindow int           // attempts per e-mail address, and 5× that per client address (default 10)
 	LoginWindow     time.Duration // (default 15 min)
+	// PasswordChecks bounds the argon2id verifications running at once
+	// (19 MiB each; default 2 per CPU); a sign-in that finds none free
+	// within PasswordWait (default 1 s) is refused with ErrBusy.
+	PasswordChecks int
+	PasswordWait   time.Duration
 }
 
 // Defaults of Config.
@@ -74,6 +80,12 @@ func (c Config) WithDefaults() Config {
 	if c.LoginWindow == 0 {
 		c.LoginWindow = 15 * time.Minute
 	}
+	if c.PasswordChecks == 0 {
+		c.PasswordChecks = 2 * runtime.NumCPU()
+	}
+	if c.PasswordWait == 0 {
+		c.PasswordWait = time.Second
+	}
 	return c
 }
 
@@ -95,6 +107,12 @@ func (c Config) Validate() error {
 	if c.GrantsPerMinute < 1 || c.StatusPerMinute < 1 || c.LoginsPerWindow < 1 || c.LoginWindow < time.Second {
 		errs = append(errs, errors.New("rate limits: not positive"))
 	}
+	if c.PasswordChecks < 1 || c.PasswordChecks > 1024 {
+		errs = append(errs, fmt.Errorf("concurrent password checks %d: want 1..1024", c.PasswordChecks))
+	}
+	if c.PasswordWait < 0 || c.PasswordWait > 10*time.Second {
+		errs = append(errs, fmt.Errorf("password check wait %s: want 0..10s", c.PasswordWait))
+	}
 	if len(errs) > 0 {
 		return domain.E("cloud config", domain.Invalid, errors.Join(errs...))
 	}
@@ -106,6 +124,8 @@ type Service struct {
 	st  Stores
 	cfg Config
 	now func() time.Time
+	// hashSlots holds a token per argon2id verification running.
+	hashSlots chan struct{}
 }
 
 // New returns the service over st; now is the clock (nil: time.Now).
@@ -121,7 +141,7 @@ func New(st Stores, cfg Config, now func() time.Time) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: st, cfg: cfg, now: now}, nil
+	return &Service{st: st, cfg: cfg, now: now, hashSlots: make(chan struct{}, cfg.PasswordChecks)}, nil
 }
 
 // Config returns the service's settings with defaults applied.
@@ -130,6 +150,11 @@ func (s *Service) Config() Config { return s.cfg }
 // ErrRateLimited is wrapped by the error of a refused attempt (Unavailable:
 // try again later); transports answer it with 429.
 var ErrRateLimited = errors.New("too many attempts: try again later")
+
+// ErrBusy is wrapped by the error of a sign-in refused because every
+// password check slot stayed taken (Unavailable: try again in a moment);
+// transports answer it with 503 and a short Retry-After.
+var ErrBusy = errors.New("too many sign-ins at once: try again in a moment")
 
 func entropy() [10]byte {
 	var e [10]byte

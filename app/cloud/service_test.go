@@ -3,6 +3,7 @@ package cloud_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +224,55 @@ func TestDeviceStatus(t *testing.T) {
 	}
 	if !limited {
 		t.Fatal("no rate limit after 6 requests with 5 a minute")
+	}
+}
+
+// TestLoginBoundsPasswordChecks: more sign-ins at once than password check
+// slots do not all hash at once (19 MiB each); the ones that find no free
+// slot within the short wait are refused at once with ErrBusy
+// (Unavailable), and sign-ins work again when the burst is over.
+func TestLoginBoundsPasswordChecks(t *testing.T) {
+	ctx := context.Background()
+	const wait = 5 * time.Millisecond
+	svc, _, _ := newService(t, cloud.Config{PasswordChecks: 1, PasswordWait: wait})
+	if _, err := svc.CreateAccount(ctx, "owner@example.org", "a long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	type result struct {
+		err  error
+		took time.Duration
+	}
+	results := make(chan result, n)
+	start := make(chan struct{})
+	for i := range n {
+		go func() {
+			<-start
+			t0 := time.Now()
+			_, _, err := svc.Login(ctx, "owner@example.org", "a long enough password", fmt.Sprintf("10.0.0.%d", i))
+			results <- result{err, time.Since(t0)}
+		}()
+	}
+	close(start)
+	var ok, busy int
+	for range n {
+		r := <-results
+		switch {
+		case r.err == nil:
+			ok++
+		case errors.Is(r.err, cloud.ErrBusy) && domain.KindOf(r.err) == domain.Unavailable:
+			busy++
+			if r.took > wait+time.Second {
+				t.Errorf("a busy sign-in took %s to be refused", r.took)
+			}
+		default:
+			t.Errorf("login: %v", r.err)
+		}
+	}
+	if ok < 1 || busy < 1 {
+		t.Fatalf("%d signed in, %d refused as busy: want some of each with one slot for %d at once", ok, busy, n)
+	}
+	if _, _, err := svc.Login(ctx, "owner@example.org", "a long enough password", "10.0.1.1"); err != nil {
+		t.Fatalf("after the burst: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"vigil/domain"
 )
@@ -46,7 +47,10 @@ func (s *Service) Login(ctx context.Context, email, password, clientKey string) 
 	} else if err != nil {
 		return "", domain.Session{}, err
 	}
-	ok, verr := verifyPassword(password, hash)
+	ok, verr := s.checkPassword(ctx, password, hash)
+	if domain.KindOf(verr) == domain.Unavailable {
+		return "", domain.Session{}, verr
+	}
 	if err != nil || verr != nil || !ok {
 		return "", domain.Session{}, badLogin
 	}
@@ -64,6 +68,28 @@ func (s *Service) Login(ctx context.Context, email, password, clientKey string) 
 		return "", domain.Session{}, err
 	}
 	return token, se, nil
+}
+
+// checkPassword runs verifyPassword in one of the service's slots: each
+// check holds 19 MiB, so an unbounded number of them at once could exhaust
+// memory. It waits at most PasswordWait for a slot, then answers ErrBusy
+// (Unavailable), as it does when ctx ends first.
+func (s *Service) checkPassword(ctx context.Context, password, hash string) (bool, error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+	default:
+		t := time.NewTimer(s.cfg.PasswordWait)
+		defer t.Stop()
+		select {
+		case s.hashSlots <- struct{}{}:
+		case <-t.C:
+			return false, domain.E("login", domain.Unavailable, ErrBusy)
+		case <-ctx.Done():
+			return false, domain.E("login", domain.Unavailable, ctx.Err())
+		}
+	}
+	defer func() { <-s.hashSlots }()
+	return verifyPassword(password, hash)
 }
 
 // Session returns the live session of a cookie's token; Unauthorized

@@ -1,6 +1,8 @@
 package cloudweb_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -162,4 +164,48 @@ func TestJSONAPI(t *testing.T) {
 	mustJSON(t, e.do(a.client, "POST", "/api/v1/logout", nil, nil), 403, nil)
 	mustJSON(t, e.do(a.client, "POST", "/api/v1/logout", nil, map[string]string{"X-CSRF-Token": a.csrf}), 204, nil)
 	mustJSON(t, e.do(a.client, "GET", "/api/v1/devices", nil, nil), 401, nil)
+}
+
+// TestLoginBusy: more sign-ins at once than password check slots answer a
+// quick 503 with a short Retry-After and a fixed message, not all hashing
+// at once.
+func TestLoginBusy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts versitygw and dynalite")
+	}
+	e := newEnv(t, cloud.Config{PasswordChecks: 1, PasswordWait: time.Millisecond})
+	a := e.newTenant(1)
+	const n = 8
+	codes := make(chan [2]string, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			jar, _ := cookiejar.New(nil)
+			c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+			body, _ := json.Marshal(map[string]string{"email": a.email, "password": a.password})
+			resp, err := c.Post(e.base+"/api/v1/login", "application/json", bytes.NewReader(body))
+			if err != nil {
+				codes <- [2]string{"error", err.Error()}
+				return
+			}
+			codes <- [2]string{resp.Status, resp.Header.Get("Retry-After") + " " + readAll(resp)}
+		}()
+	}
+	close(start)
+	var ok, busy int
+	for range n {
+		r := <-codes
+		switch {
+		case strings.HasPrefix(r[0], "200"):
+			ok++
+		case strings.HasPrefix(r[0], "503") && strings.HasPrefix(r[1], "2 ") && strings.Contains(r[1], "too many sign-ins at once"):
+			busy++
+		default:
+			t.Errorf("login: %s %s", r[0], r[1])
+		}
+	}
+	if ok < 1 || busy < 1 {
+		t.Fatalf("%d signed in, %d answered busy: want some of each", ok, busy)
+	}
 }

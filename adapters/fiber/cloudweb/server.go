@@ -248,8 +248,11 @@ func kindForStatus(code int) string {
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	code := status(err)
 	msg, kind := s.message(c, err, code)
-	if code == fiber.StatusTooManyRequests {
+	switch {
+	case code == fiber.StatusTooManyRequests:
 		c.Set("Retry-After", "60")
+	case errors.Is(err, cloud.ErrBusy):
+		c.Set("Retry-After", "2")
 	}
 	if wantsJSON(c) {
 		return c.Status(code).JSON(errorBody{Error: msg, Kind: kind})
