@@ -5,10 +5,12 @@ package validator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
+	"runtime"
 
 	"vigil/domain"
 	"vigil/vision"
@@ -63,27 +65,32 @@ var otherImages = [][]byte{
 // rejected one has a Reason and an empty Clean.
 //
 // A decode that overruns keeps running in its goroutine until it ends (the
-// standard decoders cannot be stopped); the header caps bound what it can
-// cost. When ctx ends first the verdict is too_slow with ctx's error in
-// Detail: a caller that cancels should check ctx.Err() before recording it.
-func Inspect(ctx context.Context, data []byte, limits domain.VerifyLimits, fd *vision.FaceDetector) (domain.ImageVerdict, Clean) {
-	v, img := verify(ctx, data, limits)
-	if img == nil {
-		return v, Clean{}
+// standard decoders cannot be stopped); the header caps and the scan cap
+// bound what it can cost, and it holds one of a fixed number of decode
+// slots until it really returns, so overrunning decoders cannot pile up.
+// When no slot comes free within DecodeTimeout the error is ErrBusy (a
+// transient error, no verdict: retry later). When ctx ends during the
+// decode the verdict is too_slow with ctx's error in Detail: a caller that
+// cancels should check ctx.Err() before recording it.
+func Inspect(ctx context.Context, data []byte, limits domain.VerifyLimits, fd *vision.FaceDetector) (domain.ImageVerdict, Clean, error) {
+	v, img, err := verify(ctx, data, limits)
+	if err != nil || img == nil {
+		return v, Clean{}, err
 	}
-	return finish(v, img, fd)
+	v, clean := finish(v, img, fd)
+	return v, clean, nil
 }
 
 // verify applies rules 1 to 5 of Inspect. It returns the decoded image, or
-// nil with a rejected verdict.
-func verify(ctx context.Context, data []byte, limits domain.VerifyLimits) (domain.ImageVerdict, image.Image) {
+// nil with a rejected verdict, or an error (no verdict) as Inspect does.
+func verify(ctx context.Context, data []byte, limits domain.VerifyLimits) (domain.ImageVerdict, image.Image, error) {
 	limits = limits.WithDefaults()
 	var v domain.ImageVerdict
 	switch {
 	case len(data) == 0:
-		return v.Reject(domain.EmptyFile, "no bytes"), nil
+		return v.Reject(domain.EmptyFile, "no bytes"), nil, nil
 	case int64(len(data)) > limits.MaxBytes:
-		return v.Reject(domain.TooLarge, fmt.Sprintf("%d bytes, the limit is %d", len(data), limits.MaxBytes)), nil
+		return v.Reject(domain.TooLarge, fmt.Sprintf("%d bytes, the limit is %d", len(data), limits.MaxBytes)), nil, nil
 	}
 	var (
 		decodeConfig func([]byte) (image.Config, error)
@@ -101,24 +108,24 @@ func verify(ctx context.Context, data []byte, limits domain.VerifyLimits) (domai
 	default:
 		for _, sig := range otherImages {
 			if bytes.HasPrefix(data, sig) {
-				return v.Reject(domain.BadFormat, fmt.Sprintf("signature %q: only JPEG and PNG are accepted", sig)), nil
+				return v.Reject(domain.BadFormat, fmt.Sprintf("signature %q: only JPEG and PNG are accepted", sig)), nil, nil
 			}
 		}
-		return v.Reject(domain.NotAnImage, fmt.Sprintf("no JPEG or PNG signature (starts % x)", data[:min(len(data), 8)])), nil
+		return v.Reject(domain.NotAnImage, fmt.Sprintf("no JPEG or PNG signature (starts % x)", data[:min(len(data), 8)])), nil, nil
 	}
 
 	cfg, err := decodeConfig(data)
 	if err != nil {
-		return v.Reject(domain.Corrupt, "header: "+err.Error()), nil
+		return v.Reject(domain.Corrupt, "header: "+err.Error()), nil, nil
 	}
 	v.Width, v.Height = cfg.Width, cfg.Height
 	switch {
 	case cfg.Width <= 0 || cfg.Height <= 0:
-		return v.Reject(domain.Corrupt, fmt.Sprintf("declared size %dx%d", cfg.Width, cfg.Height)), nil
+		return v.Reject(domain.Corrupt, fmt.Sprintf("declared size %dx%d", cfg.Width, cfg.Height)), nil, nil
 	case cfg.Width > limits.MaxWidth || cfg.Height > limits.MaxHeight:
-		return v.Reject(domain.TooManyPixels, fmt.Sprintf("%dx%d exceeds %dx%d", cfg.Width, cfg.Height, limits.MaxWidth, limits.MaxHeight)), nil
+		return v.Reject(domain.TooManyPixels, fmt.Sprintf("%dx%d exceeds %dx%d", cfg.Width, cfg.Height, limits.MaxWidth, limits.MaxHeight)), nil, nil
 	case int64(cfg.Width)*int64(cfg.Height) > int64(limits.MaxPixels):
-		return v.Reject(domain.TooManyPixels, fmt.Sprintf("%dx%d exceeds %d pixels", cfg.Width, cfg.Height, limits.MaxPixels)), nil
+		return v.Reject(domain.TooManyPixels, fmt.Sprintf("%dx%d exceeds %d pixels", cfg.Width, cfg.Height, limits.MaxPixels)), nil, nil
 	}
 
 	var (
@@ -131,25 +138,28 @@ func verify(ctx context.Context, data []byte, limits domain.VerifyLimits) (domai
 		paletteLen, p = checkPNG(data)
 	}
 	if p != nil {
-		return v.Reject(p.reason, p.detail), nil
+		return v.Reject(p.reason, p.detail), nil, nil
 	}
 
-	img, reason, detail := decodeWithin(ctx, limits, data, decode)
+	img, reason, detail, err := decodeWithin(ctx, limits, data, decode)
+	if err != nil {
+		return v, nil, err
+	}
 	if reason != "" {
-		return v.Reject(reason, detail), nil
+		return v.Reject(reason, detail), nil, nil
 	}
 	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
-		return v.Reject(domain.Corrupt, fmt.Sprintf("decoded %dx%d, declared %dx%d", b.Dx(), b.Dy(), cfg.Width, cfg.Height)), nil
+		return v.Reject(domain.Corrupt, fmt.Sprintf("decoded %dx%d, declared %dx%d", b.Dx(), b.Dy(), cfg.Width, cfg.Height)), nil, nil
 	}
 	if pi, ok := img.(*image.Paletted); ok && paletteLen > 0 {
 		for _, ix := range pi.Pix {
 			if int(ix) >= paletteLen {
-				return v.Reject(domain.Corrupt, fmt.Sprintf("palette index %d beyond the %d entries of PLTE", ix, paletteLen)), nil
+				return v.Reject(domain.Corrupt, fmt.Sprintf("palette index %d beyond the %d entries of PLTE", ix, paletteLen)), nil, nil
 			}
 		}
 	}
 
-	return v, img
+	return v, img, nil
 }
 
 // finish runs face detection on img and makes its clean copy, the two at
@@ -201,9 +211,33 @@ func encodeClean(img image.Image) (Clean, error) {
 	return clean, nil
 }
 
-// decodeWithin runs decode in a goroutine and waits at most the decode
-// timeout for it. A panic in the decoder counts as corrupt data.
-func decodeWithin(ctx context.Context, limits domain.VerifyLimits, data []byte, decode func([]byte) (image.Image, error)) (image.Image, domain.Reason, string) {
+// decodeSlots bounds the decoders running at once, overrunning ones
+// included: a decoder holds its slot until it returns, not until its caller
+// gives up on it, so runaway decoders cannot pile up beyond the slots.
+var decodeSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// ErrBusy is the error of a decode that found no free slot within the
+// decode timeout: every slot is held by a running decoder. It says nothing
+// of the file; the upload is to be handled again later.
+var ErrBusy = domain.E("validator: decode", domain.Unavailable, errors.New("busy: every decode slot is held by a running decoder; retry"))
+
+// decodeWithin waits at most the decode timeout for a decode slot, then
+// runs decode in a goroutine holding the slot and waits at most the decode
+// timeout for it. A panic in the decoder counts as corrupt data. The error
+// is ErrBusy when no slot came free in time, or ctx's error when ctx ended
+// while waiting: neither is a verdict on data.
+func decodeWithin(ctx context.Context, limits domain.VerifyLimits, data []byte, decode func([]byte) (image.Image, error)) (image.Image, domain.Reason, string, error) {
+	wait, cancelWait := context.WithTimeout(ctx, limits.DecodeTimeout)
+	select {
+	case decodeSlots <- struct{}{}:
+		cancelWait()
+	case <-wait.Done():
+		cancelWait()
+		if err := ctx.Err(); err != nil {
+			return nil, "", "", fmt.Errorf("validator: decode: %w", err)
+		}
+		return nil, "", "", ErrBusy
+	}
 	ctx, cancel := context.WithTimeout(ctx, limits.DecodeTimeout)
 	defer cancel()
 	type result struct {
@@ -212,6 +246,7 @@ func decodeWithin(ctx context.Context, limits domain.VerifyLimits, data []byte, 
 	}
 	done := make(chan result, 1) // buffered: an abandoned decoder does not block
 	go func() {
+		defer func() { <-decodeSlots }() // only when the decoder really returned
 		defer func() {
 			if r := recover(); r != nil {
 				done <- result{err: fmt.Errorf("decoder panic: %v", r)}
@@ -223,10 +258,10 @@ func decodeWithin(ctx context.Context, limits domain.VerifyLimits, data []byte, 
 	select {
 	case r := <-done:
 		if r.err != nil {
-			return nil, domain.Corrupt, "decode: " + r.err.Error()
+			return nil, domain.Corrupt, "decode: " + r.err.Error(), nil
 		}
-		return r.img, "", ""
+		return r.img, "", "", nil
 	case <-ctx.Done():
-		return nil, domain.TooSlow, fmt.Sprintf("decode: %v (limit %v)", ctx.Err(), limits.DecodeTimeout)
+		return nil, domain.TooSlow, fmt.Sprintf("decode: %v (limit %v)", ctx.Err(), limits.DecodeTimeout), nil
 	}
 }

@@ -100,7 +100,7 @@ func TestMalformedRejected(t *testing.T) {
 			t.Errorf("%s: not in the table", rel)
 			continue
 		}
-		v, clean := Inspect(context.Background(), read(t, p), domain.VerifyLimits{}, nil)
+		v, clean := inspect(t, context.Background(), read(t, p), domain.VerifyLimits{}, nil)
 		if v.Accepted || v.Reason != want || v.Detail == "" {
 			t.Errorf("%s: accepted=%v reason=%q (%s), want rejected as %q", rel, v.Accepted, v.Reason, v.Detail, want)
 		}
@@ -122,7 +122,7 @@ func TestValidAccepted(t *testing.T) {
 			continue
 		}
 		n++
-		v, clean := Inspect(context.Background(), read(t, p), domain.VerifyLimits{}, nil)
+		v, clean := inspect(t, context.Background(), read(t, p), domain.VerifyLimits{}, nil)
 		if filepath.Ext(name) == ".gif" {
 			// A valid image, but GIF is not accepted: snapshots are JPEG.
 			if v.Accepted || v.Reason != domain.BadFormat {
@@ -224,7 +224,7 @@ func TestStructureRules(t *testing.T) {
 		{"empty", nil, domain.EmptyFile},
 	}
 	for _, c := range cases {
-		v, clean := Inspect(context.Background(), c.data, domain.VerifyLimits{}, nil)
+		v, clean := inspect(t, context.Background(), c.data, domain.VerifyLimits{}, nil)
 		if c.want == "" {
 			if !v.Accepted {
 				t.Errorf("%s: rejected %s (%s)", c.name, v.Reason, v.Detail)
@@ -256,7 +256,7 @@ func TestLimits(t *testing.T) {
 		{"exactly at the limits", domain.VerifyLimits{MaxBytes: int64(len(door)), MaxPixels: 1280 * 720, MaxWidth: 1280, MaxHeight: 720}, ""},
 	}
 	for _, c := range cases {
-		v, _ := Inspect(context.Background(), door, c.limits, nil)
+		v, _ := inspect(t, context.Background(), door, c.limits, nil)
 		if v.Reason != c.want || v.Accepted != (c.want == "") {
 			t.Errorf("%s: accepted=%v reason=%q (%s), want %q", c.name, v.Accepted, v.Reason, v.Detail, c.want)
 		}
@@ -265,7 +265,7 @@ func TestLimits(t *testing.T) {
 
 func TestFaces(t *testing.T) {
 	fd := detector(t)
-	v, clean := Inspect(context.Background(), read(t, "../../testdata/faces/gocv_ipc_doorway.jpg"), domain.VerifyLimits{}, fd)
+	v, clean := inspect(t, context.Background(), read(t, "../../testdata/faces/gocv_ipc_doorway.jpg"), domain.VerifyLimits{}, fd)
 	if !v.Accepted || len(v.Faces) != 1 {
 		t.Fatalf("doorway: %+v, want accepted with one face", v)
 	}
@@ -276,7 +276,7 @@ func TestFaces(t *testing.T) {
 	}
 	checkClean(t, "doorway", clean, 1280, 720)
 	for _, name := range []string{"skimage_rocket.jpg", "skimage_chelsea.png"} {
-		v, _ := Inspect(context.Background(), read(t, filepath.Join("../../testdata/nofaces", name)), domain.VerifyLimits{}, fd)
+		v, _ := inspect(t, context.Background(), read(t, filepath.Join("../../testdata/nofaces", name)), domain.VerifyLimits{}, fd)
 		if !v.Accepted || len(v.Faces) != 0 {
 			t.Errorf("%s: %+v, want accepted without faces", name, v)
 		}
@@ -308,7 +308,7 @@ func TestHostileFilesAllocateLittle(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		v, _ := Inspect(context.Background(), data, domain.VerifyLimits{}, nil)
+		v, _ := inspect(t, context.Background(), data, domain.VerifyLimits{}, nil)
 		runtime.ReadMemStats(&after)
 		if v.Accepted {
 			t.Errorf("%s accepted", name)
@@ -330,7 +330,7 @@ func FuzzInspect(f *testing.F) {
 	}
 	limits := domain.VerifyLimits{MaxPixels: 1 << 20, MaxWidth: 2048, MaxHeight: 2048, DecodeTimeout: 5 * time.Second}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, clean := Inspect(context.Background(), data, limits, nil)
+		v, clean := inspect(t, context.Background(), data, limits, nil)
 		if !v.Accepted && v.Reason == "" {
 			t.Fatalf("rejected without a reason: %+v", v)
 		}
@@ -383,4 +383,15 @@ func TestThumbnailYCbCrMatchesRGB(t *testing.T) {
 			}
 		}
 	}
+}
+
+// inspect is Inspect for tests, which expect a verdict: an error (busy,
+// cancelled) fails the test.
+func inspect(tb testing.TB, ctx context.Context, data []byte, limits domain.VerifyLimits, fd *vision.FaceDetector) (domain.ImageVerdict, Clean) {
+	tb.Helper()
+	v, clean, err := Inspect(ctx, data, limits, fd)
+	if err != nil {
+		tb.Fatalf("Inspect: %v", err)
+	}
+	return v, clean
 }

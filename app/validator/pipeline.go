@@ -190,8 +190,11 @@ func (p *Pipeline) handle(ctx context.Context, key string, t *timings) (Outcome,
 	o.Bytes = int64(len(data))
 
 	start = time.Now()
-	v, img := verify(ctx, data, p.limits)
+	v, img, err := verify(ctx, data, p.limits)
 	t.inspect = time.Since(start)
+	if err != nil { // busy: no verdict
+		return o, fmt.Errorf("validator: inspect %s: %w", key, err)
+	}
 	if err := ctx.Err(); err != nil { // a too_slow verdict may be ours, not the file's
 		return o, fmt.Errorf("validator: inspect %s: %w", key, err)
 	}

@@ -69,22 +69,32 @@ const (
 	mCOM  = 0xFE
 )
 
+// maxScans bounds the scans of a JPEG. Real encoders emit one per component
+// (baseline) or about ten to twenty (progressive); image/jpeg walks every
+// block of the image on every scan, so a file of many small repeated scans
+// would keep its decoder busy for minutes.
+const maxScans = 100
+
 // checkJPEG walks the markers of a JPEG from SOI to EOI. The rules: every
 // segment is a marker (optionally preceded by 0xFF fill bytes) with a length
 // that fits the data; there is one frame header; every scan names components
 // of the frame and its entropy-coded data ends in a marker; by EOI every
 // coefficient of every component has been sent (a baseline frame: each
-// component in a scan; a progressive one: each of the 64 coefficients of each
-// component down to the last bit); nothing follows EOI; no APPn or COM
+// component in exactly one scan; a progressive one: each of the 64
+// coefficients of each component in one first pass, then refined one bit per
+// scan down to the last bit); there are at most maxScans scans; nothing
+// follows EOI; no APPn or COM
 // segment carries script code. image/jpeg is lenient on all of these: it
 // skips stray bytes and decodes incomplete progressive images without error.
 func checkJPEG(data []byte) *problem {
 	type component struct {
 		id   byte
-		seen bool     // baseline: in some scan
-		done [64]bool // progressive: coefficient sent to its last bit
+		seen bool      // in some scan
+		sent [64]bool  // progressive: the coefficient's first pass came
+		bit  [64]uint8 // progressive: the lowest bit sent so far (Al)
 	}
 	var (
+		scans       int
 		comps       []component
 		frame       bool
 		progressive bool
@@ -116,8 +126,8 @@ func checkJPEG(data []byte) *problem {
 					return corruptf("component %d is in no scan", c.id)
 				}
 				if progressive {
-					for k, ok := range c.done {
-						if !ok {
+					for k := range c.sent {
+						if !c.sent[k] || c.bit[k] != 0 {
 							return corruptf("progressive image incomplete: coefficient %d of component %d never fully sent", k, c.id)
 						}
 					}
@@ -172,11 +182,15 @@ func checkJPEG(data []byte) *problem {
 			if len(seg) < 1 {
 				return corruptf("scan header too short")
 			}
+			if scans++; scans > maxScans {
+				return corruptf("more than %d scans", maxScans)
+			}
 			ns := int(seg[0])
 			if ns == 0 || len(seg) != 4+2*ns {
 				return corruptf("scan header of %d bytes for %d components", len(seg), ns)
 			}
-			ss, se, al := int(seg[1+2*ns]), int(seg[2+2*ns]), seg[3+2*ns]&0x0F
+			ss, se := int(seg[1+2*ns]), int(seg[2+2*ns])
+			ah, al := seg[3+2*ns]>>4, seg[3+2*ns]&0x0F
 			if ss > se || se > 63 {
 				return corruptf("scan spectral selection %d..%d", ss, se)
 			}
@@ -191,11 +205,16 @@ func checkJPEG(data []byte) *problem {
 				if k < 0 {
 					return corruptf("scan names component %d, not in the frame", id)
 				}
-				comps[k].seen = true
-				if progressive && al == 0 {
-					for c := ss; c <= se; c++ {
-						comps[k].done[c] = true
+				if !progressive {
+					if comps[k].seen {
+						return corruptf("component %d in a second scan of a baseline frame", id)
 					}
+					comps[k].seen = true
+					continue
+				}
+				comps[k].seen = true
+				if p := progress(&comps[k].sent, &comps[k].bit, id, ss, se, ah, al); p != nil {
+					return p
 				}
 			}
 			end := scanEnd(data, pos)
@@ -207,6 +226,28 @@ func checkJPEG(data []byte) *problem {
 			script = script || holdsScript(seg)
 		}
 	}
+}
+
+// progress records a progressive scan of coefficients ss..se of component
+// id with successive approximation ah, al: a first pass (ah 0) of a
+// coefficient not sent yet, or a refinement of the next bit (ah the last
+// pass's al, al one less) of one that was.
+func progress(sent *[64]bool, bit *[64]uint8, id byte, ss, se int, ah, al byte) *problem {
+	for c := ss; c <= se; c++ {
+		switch {
+		case ah == 0 && sent[c]:
+			return corruptf("coefficient %d of component %d sent twice", c, id)
+		case ah == 0:
+			sent[c], bit[c] = true, al
+		case !sent[c]:
+			return corruptf("coefficient %d of component %d refined before its first pass", c, id)
+		case ah != bit[c] || al+1 != ah:
+			return corruptf("coefficient %d of component %d refined from bit %d to %d, want %d to %d", c, id, ah, al, bit[c], max(int(bit[c])-1, 0))
+		default:
+			bit[c] = al
+		}
+	}
+	return nil
 }
 
 // scanEnd returns the offset of the first marker after pos that is neither a

@@ -142,7 +142,10 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			failed++
 			continue
 		}
-		v, _ := validator.Inspect(ctx, data, limits, fd)
+		v, _, err := validator.Inspect(ctx, data, limits, fd)
+		if err != nil { // busy or cancelled: no verdict on the file
+			return fmt.Errorf("check %s: %w", name, err)
+		}
 		r := resultOf(name, v)
 		if asJSON {
 			if err := enc.Encode(r); err != nil {
