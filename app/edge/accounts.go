@@ -88,12 +88,35 @@ func (e *LockedOutError) Error() string {
 // ErrBadLogin is the one answer to a wrong user name or password.
 var ErrBadLogin = domain.E("login", domain.Unauthorized, errors.New("wrong user name or password"))
 
+// ErrBusy is the answer when every password-hash slot stayed taken for
+// AccountsConfig.HashWait: the caller should retry in a moment (HTTP 503
+// with Retry-After BusyRetryAfter).
+var ErrBusy = domain.E("login", domain.Unavailable, errors.New("busy checking other sign-ins: try again in a moment"))
+
+// BusyRetryAfter is how long a caller answered ErrBusy should wait.
+const BusyRetryAfter = 2 * time.Second
+
+// inFlightRetry is the Retry-After of a login refused because the
+// client's attempts in flight already use up its remaining failures.
+const inFlightRetry = time.Second
+
 // AccountsConfig configures Accounts; zero fields take the defaults.
 type AccountsConfig struct {
 	Sessions domain.EdgeSessionRules
 	Limits   domain.LoginLimits
 	Argon2   Argon2Params
 	Now      func() time.Time
+	// HashSlots bounds the password checks running at once (default 2):
+	// each argon2id check takes Argon2.Memory KiB, so unbounded parallel
+	// logins could exhaust a Pi's memory.
+	HashSlots int
+	// HashWait is how long a login waits for a free slot before ErrBusy
+	// (default 1 s).
+	HashWait time.Duration
+	// AdminRecheck is how often Session re-reads the admin record to end
+	// sessions older than a password change made by another process
+	// (`vigil-edge admin set-password`); default 2 s.
+	AdminRecheck time.Duration
 }
 
 // Accounts is the edge's sign-in: the first-run setup of the admin, logins
@@ -105,10 +128,21 @@ type Accounts struct {
 	cfg   AccountsConfig
 	dummy string // a hash to check against when the user is unknown
 
+	slots chan struct{} // a token per password check running
+	check func(hash, password string) (bool, error)
+
 	mu       sync.Mutex
 	sessions map[[32]byte]*domain.EdgeSession
 	failures map[string]domain.LoginFailures
+	inFlight map[string]int // per client: logins between lock-out check and verdict
 	setupMu  sync.Mutex
+
+	// The admin's hash as last seen (every set-password salts anew, so a
+	// new hash means a new password), and when the store was last read;
+	// refreshMu lets one caller at a time re-read it, outside mu.
+	refreshMu sync.Mutex
+	seenHash  string
+	checked   time.Time
 }
 
 // NewAccounts returns Accounts over store.
@@ -128,12 +162,38 @@ func NewAccounts(store ports.AdminStore, cfg AccountsConfig) (*Accounts, error) 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.HashSlots <= 0 {
+		cfg.HashSlots = 2
+	}
+	if cfg.HashWait <= 0 {
+		cfg.HashWait = time.Second
+	}
+	if cfg.AdminRecheck <= 0 {
+		cfg.AdminRecheck = 2 * time.Second
+	}
 	dummy, err := HashPassword("not a password of anyone", cfg.Argon2)
 	if err != nil {
 		return nil, err
 	}
-	return &Accounts{store: store, cfg: cfg, dummy: dummy,
-		sessions: map[[32]byte]*domain.EdgeSession{}, failures: map[string]domain.LoginFailures{}}, nil
+	return &Accounts{store: store, cfg: cfg, dummy: dummy, slots: make(chan struct{}, cfg.HashSlots), check: CheckPassword,
+		sessions: map[[32]byte]*domain.EdgeSession{}, failures: map[string]domain.LoginFailures{},
+		inFlight: map[string]int{}}, nil
+}
+
+// checkPassword runs CheckPassword in one of the hash slots, waiting at
+// most HashWait (or until ctx ends) for one to be free: ErrBusy then.
+func (a *Accounts) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	t := time.NewTimer(a.cfg.HashWait)
+	defer t.Stop()
+	select {
+	case a.slots <- struct{}{}:
+	case <-t.C:
+		return false, ErrBusy
+	case <-ctx.Done():
+		return false, ErrBusy
+	}
+	defer func() { <-a.slots }()
+	return a.check(hash, password)
 }
 
 // NeedsSetup reports whether no admin exists yet (the first run).
@@ -175,6 +235,9 @@ func (a *Accounts) SetPassword(ctx context.Context, user, password string) error
 	if err := a.store.SetAdmin(ctx, domain.EdgeUser{Name: user, Hash: hash, Changed: a.cfg.Now()}); err != nil {
 		return err
 	}
+	a.refreshMu.Lock()
+	a.seenHash = hash
+	a.refreshMu.Unlock()
 	a.mu.Lock()
 	clear(a.sessions)
 	a.mu.Unlock()
@@ -184,14 +247,34 @@ func (a *Accounts) SetPassword(ctx context.Context, user, password string) error
 // Login checks user and password for the client (its IP address) and
 // returns a new session's token. Failures count against the client; after
 // too many it gets a *LockedOutError, even with the right password.
+// Attempts still being checked count too, so parallel guesses cannot get
+// past the limit: one that would exceed it is refused at once (a
+// *LockedOutError of a second). At most HashSlots passwords are checked at
+// once across all clients; a login that finds no free slot in time gets
+// ErrBusy.
 func (a *Accounts) Login(ctx context.Context, client, user, password string) (token string, s domain.EdgeSession, err error) {
 	now := a.cfg.Now()
 	a.mu.Lock()
-	locked, wait := a.cfg.Limits.Locked(a.failures[client], now)
+	rec := a.failures[client]
+	locked, wait := a.cfg.Limits.Locked(rec, now)
+	if !locked && a.recentFailures(rec, now)+a.inFlight[client] >= a.cfg.Limits.MaxFailures {
+		locked, wait = true, inFlightRetry
+	}
+	if !locked {
+		a.inFlight[client]++
+	}
 	a.mu.Unlock()
 	if locked {
 		return "", s, &LockedOutError{RetryAfter: wait}
 	}
+	defer func() {
+		a.mu.Lock()
+		if a.inFlight[client]--; a.inFlight[client] <= 0 {
+			delete(a.inFlight, client)
+		}
+		a.mu.Unlock()
+	}()
+
 	admin, ok, err := a.store.Admin(ctx)
 	if err != nil {
 		return "", s, err
@@ -200,7 +283,10 @@ func (a *Accounts) Login(ctx context.Context, client, user, password string) (to
 	if ok {
 		hash = admin.Hash
 	}
-	match, err := CheckPassword(hash, password)
+	match, err := a.checkPassword(ctx, hash, password)
+	if errors.Is(err, ErrBusy) {
+		return "", s, err
+	}
 	if err != nil {
 		return "", s, domain.E("login", domain.Internal, err)
 	}
@@ -218,7 +304,21 @@ func (a *Accounts) Login(ctx context.Context, client, user, password string) (to
 	a.mu.Lock()
 	delete(a.failures, client)
 	a.mu.Unlock()
+	a.refreshMu.Lock()
+	if a.seenHash == "" {
+		a.seenHash = admin.Hash
+	}
+	a.refreshMu.Unlock()
 	return a.newSession(admin.Name)
+}
+
+// recentFailures is how many of rec's failures still count at now (those
+// within the window, as LoginLimits.Failed counts them).
+func (a *Accounts) recentFailures(rec domain.LoginFailures, now time.Time) int {
+	if rec.Failures == 0 || now.Sub(rec.First) > a.cfg.Limits.Window {
+		return 0
+	}
+	return rec.Failures
 }
 
 // forget drops failure records that no longer matter; a.mu is held.
@@ -255,13 +355,17 @@ func (a *Accounts) newSession(user string) (string, domain.EdgeSession, error) {
 	return token, s, nil
 }
 
-// Session returns the live session of token and marks it used.
+// Session returns the live session of token and marks it used. Every
+// session ends when the admin's password changes, also when another
+// process (`vigil-edge admin set-password`) changed it: the admin record is
+// re-read at most every AdminRecheck.
 func (a *Accounts) Session(token string) (domain.EdgeSession, bool) {
 	if token == "" || len(token) > 128 {
 		return domain.EdgeSession{}, false
 	}
 	key := sha256.Sum256([]byte(token))
 	now := a.cfg.Now()
+	a.recheckAdmin(now)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s, ok := a.sessions[key]
@@ -274,6 +378,35 @@ func (a *Accounts) Session(token string) (domain.EdgeSession, bool) {
 	}
 	s.LastSeen = now
 	return *s, true
+}
+
+// recheckAdmin re-reads the admin record when the last read is older than
+// AdminRecheck and ends every session if its hash is not the one last seen
+// (the password was set elsewhere). It compares hashes, not the record's
+// Changed time, so a clock set wrong (a Pi before its time sync) ends
+// nothing by mistake. A failed read is retried at the next recheck.
+func (a *Accounts) recheckAdmin(now time.Time) {
+	a.refreshMu.Lock()
+	defer a.refreshMu.Unlock()
+	if !a.checked.IsZero() && now.Sub(a.checked) < a.cfg.AdminRecheck && !now.Before(a.checked) {
+		return
+	}
+	a.checked = now
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	admin, ok, err := a.store.Admin(ctx)
+	if err != nil {
+		return
+	}
+	if !ok {
+		admin.Hash = ""
+	}
+	if admin.Hash != a.seenHash {
+		a.mu.Lock()
+		clear(a.sessions)
+		a.mu.Unlock()
+	}
+	a.seenHash = admin.Hash
 }
 
 // SessionRules are the rules sessions expire by.
@@ -297,7 +430,10 @@ func (a *Accounts) ChangePassword(ctx context.Context, s domain.EdgeSession, cur
 	if !ok || admin.Name != s.User {
 		return "", s, domain.E("change password", domain.Unauthorized, errors.New("no such user"))
 	}
-	match, err := CheckPassword(admin.Hash, current)
+	match, err := a.checkPassword(ctx, admin.Hash, current)
+	if errors.Is(err, ErrBusy) {
+		return "", s, err
+	}
 	if err != nil {
 		return "", s, domain.E("change password", domain.Internal, err)
 	}

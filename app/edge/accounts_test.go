@@ -3,8 +3,10 @@ package edge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,5 +158,182 @@ func TestAccountsSetupLoginSessions(t *testing.T) {
 	}
 	if _, _, err := a.Login(ctx, "c1", "admin", "a brand new password"); err != nil {
 		t.Fatalf("login with the new password: %v", err)
+	}
+}
+
+// gatedAdmin is memAdmin whose Admin reads wait for open to close once
+// armed; waiting counts the reads held.
+type gatedAdmin struct {
+	memAdmin
+	armed   atomic.Bool
+	open    chan struct{}
+	waiting atomic.Int32
+}
+
+func (g *gatedAdmin) Admin(ctx context.Context) (domain.EdgeUser, bool, error) {
+	if g.armed.Load() {
+		g.waiting.Add(1)
+		<-g.open
+	}
+	return g.memAdmin.Admin(ctx)
+}
+
+// maxParallel wraps CheckPassword in a's check and records the most checks
+// that ran at once.
+func maxParallel(a *Accounts) *atomic.Int32 {
+	var now, most atomic.Int32
+	a.check = func(hash, password string) (bool, error) {
+		n := now.Add(1)
+		defer now.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(5 * time.Millisecond) // let the others pile up
+		return CheckPassword(hash, password)
+	}
+	return &most
+}
+
+// Parallel guesses from one client cannot get past the lock-out: 39 wrong
+// passwords in flight at once, then the right one, never sign in; and no
+// more passwords are hashed at once than there are slots.
+func TestLoginParallelGuessesLockedOut(t *testing.T) {
+	ctx := context.Background()
+	st := &gatedAdmin{open: make(chan struct{})}
+	a, err := NewAccounts(st, AccountsConfig{Argon2: cheap, HashSlots: 2, HashWait: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	most := maxParallel(a)
+	if _, _, err := a.Setup(ctx, "admin", "the right password"); err != nil {
+		t.Fatal(err)
+	}
+	st.armed.Store(true)
+	var wg sync.WaitGroup
+	var refused atomic.Int32
+	for range 39 {
+		wg.Go(func() {
+			_, _, err := a.Login(ctx, "10.0.0.9", "admin", "a wrong password")
+			var le *LockedOutError
+			if errors.As(err, &le) {
+				refused.Add(1)
+			} else if !errors.Is(err, ErrBadLogin) {
+				t.Errorf("wrong password: %v", err)
+			}
+		})
+	}
+	// Wait until each wrong guess is either answered or held in the store.
+	for deadline := time.Now().Add(10 * time.Second); st.waiting.Load()+refused.Load() < 39; {
+		if time.Now().After(deadline) {
+			t.Fatalf("guesses stuck: %d held, %d refused", st.waiting.Load(), refused.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	right := make(chan error, 1)
+	wg.Go(func() {
+		_, _, err := a.Login(ctx, "10.0.0.9", "admin", "the right password")
+		right <- err
+	})
+	time.Sleep(20 * time.Millisecond)
+	close(st.open)
+	wg.Wait()
+	if err := <-right; err == nil {
+		t.Fatal("the right password signed in among 39 parallel wrong guesses")
+	}
+	if held := st.waiting.Load(); held > 5 {
+		t.Errorf("%d guesses from one client reached the password check; the limit is 5", held)
+	}
+	if m := most.Load(); m > 2 {
+		t.Errorf("%d passwords hashed at once; 2 slots", m)
+	}
+	// Once they are answered the client is locked out, right password or not.
+	var le *LockedOutError
+	if _, _, err := a.Login(ctx, "10.0.0.9", "admin", "the right password"); !errors.As(err, &le) {
+		t.Fatalf("after 5 failures: %v, want a lock-out", err)
+	}
+}
+
+// Many clients at once: at most the slot count hash together, and a login
+// that finds no slot free in time is ErrBusy (Unavailable), not a failure.
+func TestLoginHashSlots(t *testing.T) {
+	ctx := context.Background()
+	a, err := NewAccounts(&memAdmin{}, AccountsConfig{Argon2: cheap, HashSlots: 2, HashWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	most := maxParallel(a)
+	if _, _, err := a.Setup(ctx, "admin", "the right password"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var busy atomic.Int32
+	for i := range 40 {
+		wg.Go(func() {
+			_, _, err := a.Login(ctx, fmt.Sprintf("10.0.1.%d", i), "admin", "a wrong password")
+			switch {
+			case errors.Is(err, ErrBusy):
+				if domain.KindOf(err) != domain.Unavailable {
+					t.Errorf("busy is %v, want Unavailable", domain.KindOf(err))
+				}
+				busy.Add(1)
+			case !errors.Is(err, ErrBadLogin):
+				t.Errorf("login: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if m := most.Load(); m > 2 || m < 1 {
+		t.Errorf("%d passwords hashed at once; 2 slots", m)
+	}
+	if busy.Load() == 0 {
+		t.Error("40 parallel logins with 1 ms to find one of 2 slots: none was busy")
+	}
+}
+
+// `vigil-edge admin set-password` is a second Accounts over the same store:
+// the daemon's sessions end once it re-reads the admin record.
+func TestSetPasswordElsewhereEndsSessions(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	st := &memAdmin{}
+	daemon, err := NewAccounts(st, AccountsConfig{Argon2: cheap, Now: clk.now, AdminRecheck: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := daemon.Setup(ctx, "admin", "a long password 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(3 * time.Second)
+	if _, ok := daemon.Session(tok); !ok {
+		t.Fatal("the session ended without a password change")
+	}
+	tok2, _, err := daemon.Login(ctx, "c1", "admin", "a long password 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(3 * time.Second)
+	if _, ok := daemon.Session(tok2); !ok {
+		t.Fatal("a second session ended without a password change")
+	}
+	cli, err := NewAccounts(st, AccountsConfig{Argon2: cheap, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.SetPassword(ctx, "admin", "another long password"); err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(3 * time.Second)
+	for _, tk := range []string{tok, tok2} {
+		if _, ok := daemon.Session(tk); ok {
+			t.Fatal("a session outlived set-password in another process")
+		}
+	}
+	tok3, _, err := daemon.Login(ctx, "c1", "admin", "another long password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(3 * time.Second)
+	if _, ok := daemon.Session(tok3); !ok {
+		t.Fatal("a session with the new password ended")
 	}
 }

@@ -72,9 +72,7 @@ func (s *Server) loginForm(c *fiber.Ctx) error {
 	tok, sess, err := s.cfg.Accounts.Login(c.UserContext(), c.IP(), user, c.FormValue("password"))
 	if err != nil {
 		code := status(err)
-		var le *edge.LockedOutError
-		if errors.As(err, &le) {
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(le.RetryAfter.Seconds()+0.999)))
+		if setRetryAfter(c, err) && code == fiber.StatusTooManyRequests {
 			s.cfg.Log.Warn("login locked out", "client", c.IP())
 		}
 		return s.render(c.Status(code), "login", pageData{Title: "Sign in", CSRF: preToken(c), Message: s.message(c, err),
@@ -180,10 +178,7 @@ func (s *Server) apiLogin(c *fiber.Ctx) error {
 	}
 	tok, sess, err := s.cfg.Accounts.Login(c.UserContext(), c.IP(), in.Username, in.Password)
 	if err != nil {
-		var le *edge.LockedOutError
-		if errors.As(err, &le) {
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(le.RetryAfter.Seconds()+0.999)))
-		}
+		setRetryAfter(c, err)
 		return jsonError(c, status(err), s.message(c, err))
 	}
 	s.setSession(c, tok, sess)
@@ -223,4 +218,20 @@ func (s *Server) apiPassword(c *fiber.Ctx) error {
 	}
 	s.setSession(c, tok, ns)
 	return c.JSON(loginAnswer{User: ns.User, CSRF: ns.CSRF, Expires: s.cfg.Accounts.SessionRules().Expires(ns)})
+}
+
+// setRetryAfter sets the Retry-After header of a refused login: the rest
+// of a lock-out (429), or a moment when every password-hash slot is busy
+// (503). It reports whether it set one.
+func setRetryAfter(c *fiber.Ctx, err error) bool {
+	var le *edge.LockedOutError
+	switch {
+	case errors.As(err, &le):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(le.RetryAfter.Seconds()+0.999)))
+	case errors.Is(err, edge.ErrBusy):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(edge.BusyRetryAfter.Seconds())))
+	default:
+		return false
+	}
+	return true
 }

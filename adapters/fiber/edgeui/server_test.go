@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -443,5 +444,58 @@ func TestChangePasswordForm(t *testing.T) {
 	}
 	if resp := f.do(t, "GET", "/api/v1/status", nil, map[string]string{"Cookie": fresh}); fresh == "" || resp.StatusCode != 200 {
 		t.Errorf("the new session: %d", resp.StatusCode)
+	}
+}
+
+// While every password-hash slot is taken, a login is answered 503 with a
+// Retry-After, the form as well as the API.
+func TestLoginBusy(t *testing.T) {
+	f := newFixtureWith(t, true, func(cfg *edgeui.Config, store *bbolt.Store) {
+		acc, err := edge.NewAccounts(configfile.AdminFile{Path: filepath.Join(filepath.Dir(store.Files().Root()), "admin.json")},
+			edge.AccountsConfig{Argon2: edge.Argon2Params{Memory: 8 * 1024, Time: 8, Threads: 1}, HashSlots: 1, HashWait: time.Millisecond,
+				Limits: domain.LoginLimits{MaxFailures: 5, Window: time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Accounts = acc
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go f.srv.App().Listener(ln)
+	t.Cleanup(func() { f.srv.App().Shutdown() })
+	codes := make(chan *http.Response, 4)
+	for range cap(codes) {
+		go func() {
+			resp, err := http.Post("http://"+ln.Addr().String()+"/api/v1/login", "application/json",
+				strings.NewReader(`{"username":"`+testUser+`","password":"`+testPass+`"}`))
+			if err != nil {
+				t.Error(err)
+			}
+			codes <- resp
+		}()
+	}
+	busy, ok := 0, 0
+	for range cap(codes) {
+		resp := <-codes
+		if resp == nil {
+			continue
+		}
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case 503:
+			busy++
+			if resp.Header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+		case 200:
+			ok++
+		default:
+			t.Errorf("login: %d", resp.StatusCode)
+		}
+	}
+	if busy == 0 || ok == 0 {
+		t.Fatalf("4 parallel logins with 1 hash slot: %d busy, %d signed in; want both", busy, ok)
 	}
 }
