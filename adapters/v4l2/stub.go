@@ -7,6 +7,7 @@ package v4l2
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"vigil/vision"
@@ -19,6 +20,8 @@ type Config struct {
 	Format                 string
 	MaxWidth               int
 	MinBackoff, MaxBackoff time.Duration
+	StallTimeout           time.Duration
+	Log                    *slog.Logger
 }
 
 // Camera is unavailable in this build.
@@ -33,3 +36,6 @@ func Open(Config) (*Camera, error) { return nil, ErrUnsupported }
 func (*Camera) Next(context.Context) (vision.Frame, error) { return vision.Frame{}, ErrUnsupported }
 func (*Camera) Hold(*vision.Still)                         {}
 func (*Camera) Close() error                               { return nil }
+
+// Problem says that this build has no V4L2.
+func (*Camera) Problem() string { return ErrUnsupported.Error() }

@@ -3,7 +3,8 @@
 // Package v4l2 reads a local camera (a USB webcam, the Raspberry Pi camera
 // through its V4L2 driver) with go4vl: MJPEG or YUYV frames, at the size
 // and rate asked for, turned into luma for the motion kernel. When the
-// camera goes away (unplugged, driver reset) it reopens it with back-off.
+// camera goes away (unplugged, driver reset) or delivers no frame for a
+// while it reopens it with back-off, logging the failure.
 //
 // go4vl's own stream loop allocates every frame and panics on a dequeue
 // error, so this package drives the buffers itself with go4vl's v4l2
@@ -14,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -38,6 +40,12 @@ type Config struct {
 	// MinBackoff and MaxBackoff bound the wait before reopening the device
 	// (doubling with jitter; defaults 1 s and 30 s).
 	MinBackoff, MaxBackoff time.Duration
+	// StallTimeout is how long the device may deliver no frame before it
+	// is closed and opened again (default 10 s).
+	StallTimeout time.Duration
+	// Log receives the failures (the first at once, then at most one a
+	// minute) and the recovery; nil: none are logged.
+	Log *slog.Logger
 }
 
 // Camera is a V4L2 capture device. Not safe for concurrent use.
@@ -54,6 +62,7 @@ type Camera struct {
 	stride  int    // bytes per YUYV row
 	n       int64
 	backoff time.Duration
+	trouble *trouble
 	// Reopens counts how often the device was opened again; Dropped how
 	// many frames could not be used.
 	Reopens, Dropped int
@@ -81,7 +90,10 @@ func Open(cfg Config) (*Camera, error) {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(30*time.Second, cfg.MinBackoff)
 	}
-	return &Camera{cfg: cfg, dec: vision.NewLumaDecoder(0), queued: -1}, nil
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = 10 * time.Second
+	}
+	return &Camera{cfg: cfg, dec: vision.NewLumaDecoder(0), queued: -1, trouble: newTrouble(cfg.Log, "v4l2:"+cfg.Device)}, nil
 }
 
 func (c *Camera) open() error {
@@ -157,6 +169,8 @@ func (c *Camera) Next(ctx context.Context) (vision.Frame, error) {
 		}
 		if c.dev == nil {
 			if err := c.open(); err != nil {
+				err = fmt.Errorf("v4l2: open %s: %w", c.cfg.Device, err)
+				c.trouble.fail(time.Now(), err)
 				if err := c.wait(ctx, err); err != nil {
 					return vision.Frame{}, err
 				}
@@ -166,13 +180,18 @@ func (c *Camera) Next(ctx context.Context) (vision.Frame, error) {
 		f, err := c.capture(ctx)
 		if err == nil {
 			c.backoff = 0
+			c.trouble.ok()
 			return f, nil
 		}
 		if errors.Is(err, errSkip) {
 			c.Dropped++
 			continue
 		}
-		c.close() // the device failed: reopen after a pause
+		if ctx.Err() != nil {
+			continue
+		}
+		c.trouble.fail(time.Now(), err)
+		c.close() // the device failed or stalled: reopen after a pause
 		c.Reopens++
 		if err := c.wait(ctx, err); err != nil {
 			return vision.Frame{}, err
@@ -193,7 +212,11 @@ func (c *Camera) capture(ctx context.Context) (vision.Frame, error) {
 		c.queued = -1
 	}
 	fds := []unix.PollFd{{Fd: int32(c.dev.Fd()), Events: unix.POLLIN}}
+	start := time.Now()
 	for {
+		if time.Since(start) >= c.cfg.StallTimeout {
+			return vision.Frame{}, fmt.Errorf("v4l2: %s: no frame for %s", c.cfg.Device, c.cfg.StallTimeout)
+		}
 		n, err := unix.Poll(fds, 500)
 		if err == unix.EINTR {
 			continue
@@ -354,3 +377,7 @@ func (c *Camera) Close() error {
 	c.close()
 	return nil
 }
+
+// Problem is why the camera delivers no frames, "" while they flow. Safe
+// to call from any goroutine.
+func (c *Camera) Problem() string { return c.trouble.problem() }

@@ -4,10 +4,14 @@ package v4l2
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/jpeg"
+	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"vigil/vision"
 )
@@ -83,5 +87,29 @@ func TestJPEGEnd(t *testing.T) {
 	}
 	if n := jpegEnd(append(cur, 0xFF, 0xD9)); n != len(cur) {
 		t.Errorf("jpegEnd = %d, want %d", n, len(cur))
+	}
+}
+
+// TestMissingDeviceIsLoggedOnce: a device that cannot be opened is retried
+// with back-off, logged at once and then not again within the minute, and
+// Problem says why there are no frames.
+func TestMissingDeviceIsLoggedOnce(t *testing.T) {
+	var logs bytes.Buffer
+	c, err := Open(Config{Device: "/dev/vigil-no-such-camera", Width: 640, Height: 480, FPS: 5,
+		MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := c.Next(ctx); err == nil {
+		t.Fatal("Next succeeded without a device")
+	}
+	if n := strings.Count(logs.String(), "camera failing"); n != 1 {
+		t.Errorf("%d failure lines, want 1:\n%s", n, logs.String())
+	}
+	if p := c.Problem(); !strings.Contains(p, "/dev/vigil-no-such-camera") || !strings.Contains(logs.String(), p) {
+		t.Errorf("Problem = %q; log:\n%s", p, logs.String())
 	}
 }

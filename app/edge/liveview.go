@@ -48,8 +48,10 @@ type Live struct {
 	still    vision.Still
 	seq      uint64
 	stillAt  time.Time
-	jpeg     []byte // of still, when jpegSeq == seq; never written in place
+	jpeg     []byte // of still as of jpegSeq; never written in place
 	jpegSeq  uint64
+	sourceAt time.Time     // when the running pipeline's source was wrapped
+	frameAt  time.Time     // of its last frame; zero before the first
 	wake     chan struct{} // closed when a new frame arrives
 	points   [ScoreHistory]ScorePoint
 	head, n  int
@@ -74,8 +76,35 @@ func (l *Live) SetMotion(m domain.MotionSettings) {
 	l.mu.Unlock()
 }
 
-// Source wraps src so that the live view keeps a copy of its frames.
-func (l *Live) Source(src ports.FrameSource) ports.FrameSource { return liveSource{src, l} }
+// StallAfter is how long the camera may send no frame before the status
+// says it stalled (and shows 0 frames a second).
+const StallAfter = 3 * time.Second
+
+// Source wraps src so that the live view keeps a copy of its frames. It
+// starts the wait for the new source's first frame (Stalled).
+func (l *Live) Source(src ports.FrameSource) ports.FrameSource {
+	l.mu.Lock()
+	l.sourceAt, l.frameAt = l.now(), time.Time{}
+	l.mu.Unlock()
+	return liveSource{src, l}
+}
+
+// Stalled returns how long the camera has sent no frame (counted from the
+// source's start before its first), when that is StallAfter or more; 0
+// while frames flow or before any source.
+func (l *Live) Stalled() time.Duration {
+	now := l.now()
+	l.mu.Lock()
+	last := l.frameAt
+	if last.IsZero() {
+		last = l.sourceAt
+	}
+	l.mu.Unlock()
+	if d := now.Sub(last); !last.IsZero() && d >= StallAfter {
+		return d
+	}
+	return 0
+}
 
 type liveSource struct {
 	ports.FrameSource
@@ -90,6 +119,7 @@ func (s liveSource) Next(ctx context.Context) (vision.Frame, error) {
 	l := s.l
 	now := l.now()
 	l.mu.Lock()
+	l.frameAt = now
 	if now.Sub(l.stillAt) >= l.every || l.seq == 0 {
 		s.FrameSource.Hold(&l.still)
 		l.stillAt = now
@@ -102,22 +132,39 @@ func (s liveSource) Next(ctx context.Context) (vision.Frame, error) {
 }
 
 // JPEG returns the latest frame as JPEG and its sequence number; ok is false
-// before the first frame. The bytes are never changed afterwards.
+// before the first frame. The bytes are never changed afterwards. The
+// frame is encoded outside the lock the capture goroutine takes (on a
+// copy), so a viewer never holds up capture.
 func (l *Live) JPEG() (b []byte, seq uint64, ok bool, err error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.seq == 0 || l.still.Empty() {
+		l.mu.Unlock()
 		return nil, 0, false, nil
 	}
-	if l.jpegSeq != l.seq {
-		b, err := l.still.AppendJPEG(nil, 80)
-		if err != nil {
-			return nil, 0, false, err
-		}
-		l.jpeg, l.jpegSeq = b, l.seq
+	if l.jpegSeq == l.seq {
+		b, seq = l.jpeg, l.seq
+		l.mu.Unlock()
+		return b, seq, true, nil
 	}
-	return l.jpeg, l.seq, true, nil
+	seq = l.seq
+	s := stills.Get().(*vision.Still)
+	defer stills.Put(s)
+	s.CopyFrom(&l.still)
+	l.mu.Unlock()
+
+	if b, err = s.AppendJPEG(nil, 80); err != nil {
+		return nil, 0, false, err
+	}
+	l.mu.Lock()
+	if seq > l.jpegSeq { // still the newest encoding: publish it
+		l.jpeg, l.jpegSeq = b, seq
+	}
+	l.mu.Unlock()
+	return b, seq, true, nil
 }
+
+// stills are the copies JPEG encodes, reused.
+var stills = sync.Pool{New: func() any { return new(vision.Still) }}
 
 // Wait blocks until a frame newer than seq arrives (or ctx ends) and
 // returns its sequence number.
@@ -214,7 +261,15 @@ type Status struct {
 	Uploads        bool // the device uploads to a cloud
 	Uploaded       int
 	LastUploadErr  string
-	Source         string
+	// Source is the camera's source, its password and query values
+	// redacted.
+	Source string
+	// Camera is "" while the camera sends frames, else why it does not
+	// (e.g. "camera stalled: no frame for 12s; mjpeg: …: 401 Unauthorized").
+	Camera string
+	// Problems are failures that keep part of the pipeline from working
+	// (an output that could not start, a camera pipeline that stopped).
+	Problems []string
 	// Cloud is what the cloud last said of this device (license, seats,
 	// rejections); nil while the device is not enrolled.
 	Cloud *CloudStatus

@@ -96,3 +96,87 @@ func TestLiveScoresAndOverlay(t *testing.T) {
 		t.Fatal("the overlay shares the Monitor's memory")
 	}
 }
+
+// blockingTwin sends a few frames, then none until ctx ends (a camera
+// that stalled).
+type blockingTwin struct {
+	grayTwin
+	frames int
+}
+
+func (b *blockingTwin) Next(ctx context.Context) (vision.Frame, error) {
+	if b.n >= b.frames {
+		<-ctx.Done()
+		return vision.Frame{}, ctx.Err()
+	}
+	return b.grayTwin.Next(ctx)
+}
+
+func TestLiveTellsAStalledCamera(t *testing.T) {
+	clk := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	l := NewLive(clk.now)
+	if d := l.Stalled(); d != 0 {
+		t.Fatalf("stalled %s before any source", d)
+	}
+	src := l.Source(&blockingTwin{grayTwin: grayTwin{f: vision.NewFrame(32, 24)}, frames: 2})
+	clk.t = clk.t.Add(StallAfter - time.Millisecond)
+	if d := l.Stalled(); d != 0 {
+		t.Fatalf("stalled %s before StallAfter without a first frame", d)
+	}
+	clk.t = clk.t.Add(time.Millisecond)
+	if d := l.Stalled(); d != StallAfter {
+		t.Fatalf("no first frame for StallAfter: stalled %s", d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	for range 2 {
+		if _, err := src.Next(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := l.Stalled(); d != 0 {
+		t.Fatalf("stalled %s right after a frame", d)
+	}
+	clk.t = clk.t.Add(10 * time.Second)
+	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
+	if _, err := src.Next(ctx); err == nil {
+		t.Fatal("the stalled source sent a frame")
+	}
+	if d := l.Stalled(); d != 10*time.Second {
+		t.Fatalf("10 s without a frame: stalled %s", d)
+	}
+	l.Source(&grayTwin{f: vision.NewFrame(32, 24)}) // a new pipeline: wait again
+	if d := l.Stalled(); d != 0 {
+		t.Fatalf("stalled %s with a new source", d)
+	}
+}
+
+// slowStill is a source of large frames: encoding one takes long enough
+// to tell whether capture waits for it.
+func TestLiveEncodesOutsideTheCaptureLock(t *testing.T) {
+	clk := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	l := NewLive(clk.now)
+	src := l.Source(&grayTwin{f: vision.NewFrame(3200, 2400)})
+	ctx := context.Background()
+	src.Next(ctx)
+	t0 := time.Now()
+	if _, _, ok, err := l.JPEG(); !ok || err != nil {
+		t.Fatalf("JPEG: %v %v", ok, err)
+	}
+	encode := time.Since(t0)
+	best := time.Hour
+	for try := 0; try < 3; try++ {
+		clk.t = clk.t.Add(time.Second) // a new frame to encode
+		src.Next(ctx)
+		done := make(chan struct{})
+		go func() { l.JPEG(); close(done) }()
+		time.Sleep(encode / 5) // the viewer is encoding
+		clk.t = clk.t.Add(time.Second)
+		t1 := time.Now()
+		src.Next(ctx) // keeps the frame for the live view: takes the lock
+		best = min(best, time.Since(t1))
+		<-done
+	}
+	if best > encode/2 {
+		t.Errorf("capture took %s while a viewer encoded (an encode takes %s): it waited for the encode", best, encode)
+	}
+}
