@@ -29,7 +29,8 @@ import (
 //     (latest of start, peak and snapshot times): no event survives a
 //     restart, the next motion starts a new one;
 //   - the outbox is made to hold exactly the snapshots not uploaded, once
-//     each (missing ones are queued, due now).
+//     each (missing ones are queued, due now);
+//   - a score trace whose event is not in the index is dropped.
 //
 // Afterwards every snapshot file is listed in its event, every listed
 // snapshot has its file, and the outbox holds exactly the snapshots not
@@ -58,6 +59,9 @@ func (s *Store) Reconcile(ctx context.Context) error {
 			if err := putEvent(tx, id, rec); err != nil {
 				return err
 			}
+		}
+		if err := reconcileTraces(tx); err != nil {
+			return err
 		}
 		return reconcileOutbox(tx, now)
 	})

@@ -25,8 +25,9 @@ type victim struct {
 // the disk has less than minFree bytes free (a limit ≤ 0 is not checked),
 // and returns the names it deleted, in order.
 //
-// Order: uploaded snapshots first, oldest event first (then in the event's
-// order); an un-uploaded snapshot only when no uploaded one is left, then
+// Order: safely uploaded snapshots first (uploaded and not rejected by the
+// cloud: a rejected one has no copy there), oldest event first (then in the
+// event's order); any other snapshot only when no safe one is left, then
 // too oldest first, with its outbox entry (the quota wins over the upload:
 // capture must go on). Files go first, then the index entries in one
 // transaction per batch, so a crash in between leaves index entries that
@@ -80,13 +81,13 @@ func (s *Store) excess(quota, minFree int64) (int64, error) {
 }
 
 // victims picks up to pruneBatch snapshots holding at least need bytes:
-// uploaded ones, oldest first, then, if those are not enough, un-uploaded
-// ones, oldest first.
+// safely uploaded ones (see snapshotRecord.safe), oldest first, then, if
+// those are not enough, the others, oldest first.
 func (s *Store) victims(need int64) ([]victim, error) {
 	var out []victim
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var sum int64
-		for _, uploaded := range []bool{true, false} {
+		for _, safe := range []bool{true, false} {
 			c := tx.Bucket(bucketEvents).Cursor()
 			for k, v := c.First(); k != nil; k, v = c.Next() {
 				var rec eventRecord
@@ -94,7 +95,7 @@ func (s *Store) victims(need int64) ([]victim, error) {
 					return fmt.Errorf("event %s: %w", k, err)
 				}
 				for _, sn := range rec.Snapshots {
-					if sn.Uploaded.IsZero() == uploaded {
+					if sn.safe() != safe {
 						continue
 					}
 					out = append(out, victim{event: domain.EventID(k), name: sn.Name, bytes: int64(sn.Bytes)})
@@ -110,8 +111,13 @@ func (s *Store) victims(need int64) ([]victim, error) {
 	return out, err
 }
 
-// drop removes the victims' files, then their index and outbox entries. It
-// returns how many it removed.
+// safe reports whether the cloud holds the snapshot: uploaded, and not
+// rejected (quarantined) there.
+func (r snapshotRecord) safe() bool { return !r.Uploaded.IsZero() && r.Rejected.IsZero() }
+
+// drop removes the victims' files, then their index and outbox entries
+// (and the score trace of an event it removes). It returns how many it
+// removed.
 func (s *Store) drop(vs []victim) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -150,7 +156,7 @@ func (s *Store) drop(vs []victim) (int, error) {
 		for id, rec := range recs {
 			var err error
 			if len(rec.Snapshots) == 0 && !rec.End.IsZero() {
-				err = tx.Bucket(bucketEvents).Delete([]byte(id))
+				err = deleteEvent(tx, id)
 			} else {
 				err = putEvent(tx, id, rec)
 			}

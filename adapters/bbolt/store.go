@@ -431,8 +431,8 @@ func (s *Store) Events(ctx context.Context, before domain.EventID, limit int, da
 	return out, nil
 }
 
-// DeleteEvent removes an event: its files, then its record and outbox
-// entries (NotFound if unknown).
+// DeleteEvent removes an event: its files, then its record, outbox
+// entries and score trace (NotFound if unknown).
 func (s *Store) DeleteEvent(ctx context.Context, id domain.EventID) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bbolt: delete event %s: %w", id, err)
@@ -473,7 +473,7 @@ func (s *Store) DeleteEvent(ctx context.Context, id domain.EventID) error {
 				return err
 			}
 		}
-		return tx.Bucket(bucketEvents).Delete([]byte(id))
+		return deleteEvent(tx, id)
 	})
 	if err != nil {
 		return fmt.Errorf("bbolt: delete event %s: %w", id, err)

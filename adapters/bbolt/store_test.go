@@ -332,6 +332,102 @@ func TestPruneUploadedFirstOldestFirst(t *testing.T) {
 	recordEvent(t, s, t0.Add(5*time.Hour), 5, 1, 1000, true)
 }
 
+// A snapshot the cloud rejected (uploaded, then quarantined there) has no
+// copy in the cloud: it is not pruned as a safely uploaded one.
+func TestPruneRejectedIsNotSafe(t *testing.T) {
+	s := openAt(t, t.TempDir())
+	older := recordEvent(t, s, t0, 0, 1, 1000, true)
+	newer := recordEvent(t, s, t0.Add(time.Hour), 1, 1, 1000, true)
+	rejected, uploaded := older.Snapshots[0].Name, newer.Snapshots[0].Name
+	for _, n := range []string{rejected, uploaded} {
+		if err := s.Uploaded(ctx, n, clock()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.MarkRejected(ctx, rejected, clock(), "trailing_data"); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := s.Prune(ctx, 1500, 0)
+	if err != nil || !slices.Equal(removed, []string{uploaded}) {
+		t.Fatalf("Prune removed %v, %v; want only the safely uploaded %s", removed, err, uploaded)
+	}
+	// Once no safe one is left, the rejected one goes like an un-uploaded one.
+	removed, err = s.Prune(ctx, 500, 0)
+	if err != nil || !slices.Equal(removed, []string{rejected}) {
+		t.Fatalf("Prune removed %v, %v; want %s", removed, err, rejected)
+	}
+}
+
+// Pruning or deleting an event removes its score trace with it; Reconcile
+// drops traces whose event is gone; SaveTrace keeps none for an unknown
+// event.
+func TestTracesGoWithTheirEvents(t *testing.T) {
+	dir := t.TempDir()
+	s := openAt(t, dir)
+	var evs []domain.Event
+	for i := range 3 {
+		ev := recordEvent(t, s, t0.Add(time.Duration(i)*time.Hour), i, 1, 1000, true)
+		if err := s.SaveTrace(ctx, ev.ID, domain.ScoreTrace{Step: 1, Scores: make([]float32, 100)}); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	hasTrace := func(id domain.EventID) bool {
+		t.Helper()
+		_, ok, err := s.Trace(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	removed, err := s.Prune(ctx, 1500, 0) // e0 and e1 go
+	if err != nil || len(removed) != 2 {
+		t.Fatalf("Prune removed %v, %v", removed, err)
+	}
+	for i, want := range []bool{false, false, true} {
+		if _, err := s.Event(ctx, evs[i].ID); (err == nil) != want {
+			t.Fatalf("event %d after Prune: %v", i, err)
+		}
+		if got := hasTrace(evs[i].ID); got != want {
+			t.Errorf("event %d kept=%v, its trace kept=%v", i, want, got)
+		}
+	}
+	if err := s.DeleteEvent(ctx, evs[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	if hasTrace(evs[2].ID) {
+		t.Error("a deleted event's trace is kept")
+	}
+
+	unknown := domain.NewEventID(t0.Add(9*time.Hour), [10]byte{9})
+	if err := s.SaveTrace(ctx, unknown, domain.ScoreTrace{Step: 1, Scores: []float32{1}}); err != nil {
+		t.Fatal(err)
+	}
+	if hasTrace(unknown) {
+		t.Error("a trace was kept for an unknown event")
+	}
+
+	// An orphan left by an older version: Reconcile drops it.
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketTraces)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(unknown), []byte(`{"s":[1],"step":1}`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !hasTrace(unknown) {
+		t.Fatal("the orphan was not written")
+	}
+	if err := s.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if hasTrace(unknown) {
+		t.Error("Reconcile kept an orphan trace")
+	}
+}
+
 func TestPruneForFreeSpace(t *testing.T) {
 	s := openAt(t, t.TempDir())
 	// A 10 000-byte disk holding nothing but the snapshots.

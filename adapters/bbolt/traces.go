@@ -1,6 +1,7 @@
 package bbolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,7 +25,10 @@ type traceRecord struct {
 	Threshold float32   `json:"thr"`
 }
 
-// SaveTrace stores (or replaces) the score trace of event id.
+// SaveTrace stores (or replaces) the score trace of event id. The trace of
+// an event not (or no longer) in the index is not kept: retention may have
+// removed the event meanwhile, and a trace without its event would never
+// be pruned.
 func (s *Store) SaveTrace(ctx context.Context, id domain.EventID, tr domain.ScoreTrace) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bbolt: save trace %s: %w", id, err)
@@ -37,6 +41,9 @@ func (s *Store) SaveTrace(ctx context.Context, id domain.EventID, tr domain.Scor
 		return fmt.Errorf("bbolt: save trace %s: %w", id, err)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
+		if _, ok, err := getEvent(tx, id); err != nil || !ok {
+			return err
+		}
 		b, err := tx.CreateBucketIfNotExists(bucketTraces)
 		if err != nil {
 			return err
@@ -90,6 +97,39 @@ func (s *Store) DeleteTrace(ctx context.Context, id domain.EventID) error {
 	})
 	if err != nil {
 		return fmt.Errorf("bbolt: delete trace %s: %w", id, err)
+	}
+	return nil
+}
+
+// deleteEvent removes event id's record and score trace in tx.
+func deleteEvent(tx *bolt.Tx, id domain.EventID) error {
+	if b := tx.Bucket(bucketTraces); b != nil {
+		if err := b.Delete([]byte(id)); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketEvents).Delete([]byte(id))
+}
+
+// reconcileTraces drops the score traces whose event is not in the index
+// (left by a version that did not remove them with their event).
+func reconcileTraces(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketTraces)
+	if b == nil {
+		return nil
+	}
+	events := tx.Bucket(bucketEvents)
+	var orphans [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if events.Get(k) == nil {
+			orphans = append(orphans, bytes.Clone(k))
+		}
+	}
+	for _, k := range orphans {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
 	}
 	return nil
 }

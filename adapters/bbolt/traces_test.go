@@ -12,7 +12,11 @@ func TestScoreTraces(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openAt(t, dir)
-	id := domain.NewEventID(time.Unix(1000, 0), [10]byte{7})
+	ev := newEvent(time.Unix(1000, 0), 7)
+	if err := s.SaveEvent(ctx, &ev); err != nil {
+		t.Fatal(err)
+	}
+	id := ev.ID
 	if _, ok, err := s.Trace(ctx, id); ok || err != nil {
 		t.Fatalf("trace before any: ok=%v err=%v", ok, err)
 	}
