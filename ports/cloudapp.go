@@ -88,6 +88,9 @@ type RateLimiter interface {
 	// Allow counts one attempt and reports whether it keeps the key within
 	// limit attempts in every interval of length window.
 	Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, error)
+	// Used returns the attempts counted for key that Allow would weigh
+	// against the limit at now, without counting one.
+	Used(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 }
 
 // Presigner makes short-lived URLs of the object store.

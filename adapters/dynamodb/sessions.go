@@ -62,20 +62,9 @@ func (t *Table) Allow(ctx context.Context, k string, limit int, window time.Dura
 		return false, domain.E(op, domain.Invalid, fmt.Errorf("limit %d per %s for %q", limit, window, k))
 	}
 	slot := domain.RateSlot(now, window)
-	out, err := t.client.Query(ctx, &ddb.QueryInput{
-		TableName:                 aws.String(t.name),
-		ConsistentRead:            aws.Bool(true),
-		KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
-		ProjectionExpression:      aws.String("#n"),
-		ExpressionAttributeNames:  map[string]string{"#n": "N"},
-		ExpressionAttributeValues: item{":pk": s(ratePK + k), ":from": s(rateSK(slot - domain.RateSlots)), ":to": s(rateSK(slot - 1))},
-	})
+	used, err := t.rateUsed(ctx, k, slot-domain.RateSlots, slot-1)
 	if err != nil {
 		return false, wrap(op, err)
-	}
-	used := int64(0)
-	for _, it := range out.Items {
-		used += getN(it, "N")
 	}
 	if used >= int64(limit) {
 		return false, nil
@@ -95,6 +84,38 @@ func (t *Table) Allow(ctx context.Context, k string, limit int, window time.Dura
 		return false, wrap(op, err)
 	}
 	return true, nil
+}
+
+// Used implements ports.RateLimiter: one consistent Query of the window's
+// slots, the current one included.
+func (t *Table) Used(ctx context.Context, k string, window time.Duration, now time.Time) (int, error) {
+	const op = "rate limit"
+	if window <= 0 || k == "" {
+		return 0, domain.E(op, domain.Invalid, fmt.Errorf("window %s for %q", window, k))
+	}
+	slot := domain.RateSlot(now, window)
+	used, err := t.rateUsed(ctx, k, slot-domain.RateSlots, slot)
+	return int(used), wrap(op, err)
+}
+
+// rateUsed sums the counts of key's slots from..to.
+func (t *Table) rateUsed(ctx context.Context, k string, from, to int64) (int64, error) {
+	out, err := t.client.Query(ctx, &ddb.QueryInput{
+		TableName:                 aws.String(t.name),
+		ConsistentRead:            aws.Bool(true),
+		KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
+		ProjectionExpression:      aws.String("#n"),
+		ExpressionAttributeNames:  map[string]string{"#n": "N"},
+		ExpressionAttributeValues: item{":pk": s(ratePK + k), ":from": s(rateSK(from)), ":to": s(rateSK(to))},
+	})
+	if err != nil {
+		return 0, err
+	}
+	used := int64(0)
+	for _, it := range out.Items {
+		used += getN(it, "N")
+	}
+	return used, nil
 }
 
 // rateSK is the sort key of a rate-limit slot: fixed-width digits, so slots

@@ -536,6 +536,20 @@ func (s *Tenants) Allow(ctx context.Context, key string, limit int, window time.
 	return true, nil
 }
 
+// Used implements ports.RateLimiter.
+func (s *Tenants) Used(ctx context.Context, key string, window time.Duration, now time.Time) (int, error) {
+	if window <= 0 || key == "" {
+		return 0, domain.E("inmem: rate limit", domain.Invalid, fmt.Errorf("window %s for %q", window, key))
+	}
+	defer s.lock()()
+	slot := domain.RateSlot(now, window)
+	used := 0
+	for i := slot - domain.RateSlots; i <= slot; i++ {
+		used += s.rates[key+"#"+strconv.FormatInt(i, 10)]
+	}
+	return used, nil
+}
+
 // Presigner is a twin of the S3 presigner: URLs of the form
 // inmem://BUCKET/KEY?expires=SECONDS&length=N, for tests of the use cases.
 type Presigner struct {

@@ -38,8 +38,13 @@ type Config struct {
 	MaxUploadBytes  int64         // largest upload granted (default the validator's limit, 5 MiB)
 	GrantsPerMinute int           // per device (default 60)
 	StatusPerMinute int           // device status requests per device (default 30)
-	LoginsPerWindow int           // attempts per e-mail address, and 5× that per client address (default 10)
+	LoginsPerWindow int           // attempts per e-mail address from one client, and 5× that per client (default 10)
 	LoginWindow     time.Duration // (default 15 min)
+	// LoginFailuresPerWindow is the ceiling of failed sign-ins per e-mail
+	// address from all clients together (default 10× LoginsPerWindow): only
+	// failures count, so an attacker elsewhere cannot use up the owner's
+	// attempts without spreading over many clients.
+	LoginFailuresPerWindow int
 	// PasswordChecks bounds the argon2id verifications running at once
 	// (19 MiB each; default 2 per CPU); a sign-in that finds none free
 	// within PasswordWait (default 1 s) is refused with ErrBusy.
@@ -80,6 +85,9 @@ func (c Config) WithDefaults() Config {
 	if c.LoginWindow == 0 {
 		c.LoginWindow = 15 * time.Minute
 	}
+	if c.LoginFailuresPerWindow == 0 {
+		c.LoginFailuresPerWindow = 10 * c.LoginsPerWindow
+	}
 	if c.PasswordChecks == 0 {
 		c.PasswordChecks = 2 * runtime.NumCPU()
 	}
@@ -104,7 +112,8 @@ func (c Config) Validate() error {
 	if c.MaxUploadBytes < 1 {
 		errs = append(errs, fmt.Errorf("max upload bytes %d: not positive", c.MaxUploadBytes))
 	}
-	if c.GrantsPerMinute < 1 || c.StatusPerMinute < 1 || c.LoginsPerWindow < 1 || c.LoginWindow < time.Second {
+	if c.GrantsPerMinute < 1 || c.StatusPerMinute < 1 || c.LoginsPerWindow < 1 || c.LoginFailuresPerWindow < 1 ||
+		c.LoginWindow < time.Second {
 		errs = append(errs, errors.New("rate limits: not positive"))
 	}
 	if c.PasswordChecks < 1 || c.PasswordChecks > 1024 {

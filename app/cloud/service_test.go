@@ -276,3 +276,49 @@ func TestLoginBoundsPasswordChecks(t *testing.T) {
 		t.Fatalf("after the burst: %v", err)
 	}
 }
+
+// TestLoginLockout: an attacker's failed attempts from another client do
+// not lock the owner out; only failures from many clients reach the
+// address's ceiling, and the owner's own sign-ins do not count against it.
+func TestLoginLockout(t *testing.T) {
+	ctx := context.Background()
+	svc, _, clock := newService(t, cloud.Config{LoginsPerWindow: 3, LoginFailuresPerWindow: 8, LoginWindow: 15 * time.Minute})
+	if _, err := svc.CreateAccount(ctx, "owner@example.org", "a long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	login := func(password, client string) error {
+		_, _, err := svc.Login(ctx, "owner@example.org", password, client)
+		return err
+	}
+	// The attacker uses up its attempts from one client.
+	for i := range 3 {
+		if err := login("a wrong password", "6.6.6.6"); domain.KindOf(err) != domain.Unauthorized {
+			t.Fatalf("attack %d: %v", i, err)
+		}
+	}
+	if err := login("a wrong password", "6.6.6.6"); !errors.Is(err, cloud.ErrRateLimited) {
+		t.Fatalf("fourth attack from one client: %v, want rate limited", err)
+	}
+	// The owner, elsewhere, still signs in, more times than the ceiling of
+	// failures (successes do not count against it).
+	for i := range 3 {
+		if err := login("a long enough password", fmt.Sprintf("1.1.1.%d", i)); err != nil {
+			t.Fatalf("owner after the attack: %v", err)
+		}
+	}
+	// Failures spread over many clients reach the ceiling (3 counted so
+	// far, 5 more): then even the right password is refused, from anywhere.
+	for i := range 5 {
+		if err := login("a wrong password", fmt.Sprintf("7.7.7.%d", i)); domain.KindOf(err) != domain.Unauthorized {
+			t.Fatalf("spread attack %d: %v", i, err)
+		}
+	}
+	if err := login("a long enough password", "1.1.1.9"); !errors.Is(err, cloud.ErrRateLimited) {
+		t.Fatalf("past the ceiling: %v, want rate limited", err)
+	}
+	// A window later, the owner is back.
+	*clock = clock.Add(15*time.Minute + 15*time.Minute/domain.RateSlots)
+	if err := login("a long enough password", "1.1.1.9"); err != nil {
+		t.Fatalf("a window later: %v", err)
+	}
+}

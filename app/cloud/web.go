@@ -20,25 +20,36 @@ var dummyHash, _ = hashPassword("vigil: no such user, the timing stays the same"
 
 // Login checks a person's e-mail address and password and opens a session;
 // it returns the session's token (for the cookie, never stored) and the
-// session (with its CSRF token). Attempts are limited per address and per
-// client (clientKey, e.g. the remote IP).
+// session (with its CSRF token). Attempts are limited per client
+// (clientKey, e.g. the remote IP) and per address from that client; failed
+// ones also count against a much higher ceiling per address from all
+// clients, so that nobody can lock the owner out from one place.
 func (s *Service) Login(ctx context.Context, email, password, clientKey string) (string, domain.Session, error) {
 	now := s.now()
 	norm, err := domain.NormalizeEmail(email)
 	if err != nil || password == "" || len(password) > 4*domain.MaxPasswordLen {
 		return "", domain.Session{}, badLogin
 	}
+	limited := domain.E("login", domain.Unavailable, ErrRateLimited)
 	for _, lim := range []struct {
 		key string
 		n   int
-	}{{"login:email:" + norm, s.cfg.LoginsPerWindow}, {"login:client:" + clientKey, 5 * s.cfg.LoginsPerWindow}} {
+	}{{"login:client:" + clientKey, 5 * s.cfg.LoginsPerWindow}, {"login:email:" + norm + "|client:" + clientKey, s.cfg.LoginsPerWindow}} {
 		ok, err := s.st.Limiter.Allow(ctx, lim.key, lim.n, s.cfg.LoginWindow, now)
 		if err != nil {
 			return "", domain.Session{}, err
 		}
 		if !ok {
-			return "", domain.Session{}, domain.E("login", domain.Unavailable, ErrRateLimited)
+			return "", domain.Session{}, limited
 		}
+	}
+	failKey := "login:failed:" + norm
+	failed, err := s.st.Limiter.Used(ctx, failKey, s.cfg.LoginWindow, now)
+	if err != nil {
+		return "", domain.Session{}, err
+	}
+	if failed >= s.cfg.LoginFailuresPerWindow {
+		return "", domain.Session{}, limited
 	}
 	u, err := s.st.Accounts.User(ctx, norm)
 	hash := u.PasswordHash
@@ -52,6 +63,11 @@ func (s *Service) Login(ctx context.Context, email, password, clientKey string) 
 		return "", domain.Session{}, verr
 	}
 	if err != nil || verr != nil || !ok {
+		// The failure counts against the address's ceiling (once that is
+		// reached, Allow counts no more: the ceiling holds anyway).
+		if _, lerr := s.st.Limiter.Allow(ctx, failKey, s.cfg.LoginFailuresPerWindow, s.cfg.LoginWindow, now); lerr != nil {
+			return "", domain.Session{}, lerr
+		}
 		return "", domain.Session{}, badLogin
 	}
 	token, err := randomToken(32)

@@ -506,6 +506,22 @@ func testRates(t *testing.T, s Store) {
 	if ok, _ := s.Allow(ctx, "k2", 5, time.Minute, now); !ok {
 		t.Fatal("another key is limited")
 	}
+	// Used counts what Allow admitted (refusals are not counted) and counts
+	// nothing itself.
+	for range 3 {
+		if used, err := s.Used(ctx, "k", time.Minute, now.Add(time.Second)); err != nil || used != 5 {
+			t.Fatalf("used %d, %v: want the 5 allowed", used, err)
+		}
+	}
+	if used, err := s.Used(ctx, "k3", time.Minute, now); err != nil || used != 0 {
+		t.Fatalf("used of a new key: %d, %v", used, err)
+	}
+	if used, err := s.Used(ctx, "k", time.Minute, now.Add(time.Minute+time.Minute/domain.RateSlots)); err != nil || used != 0 {
+		t.Fatalf("used a window and a slot later: %d, %v", used, err)
+	}
+	if _, err := s.Used(ctx, "", time.Minute, now); domain.KindOf(err) != domain.Invalid {
+		t.Fatalf("used of no key: %v", err)
+	}
 	// A sliding window: the five attempts count for a whole minute (plus up
 	// to a slot), across any boundary, and then no more.
 	for _, later := range []time.Duration{time.Second, 30 * time.Second, 59 * time.Second} {
