@@ -56,7 +56,7 @@ func (a AdminFile) SetAdmin(ctx context.Context, u domain.EdgeUser) error {
 	if err != nil {
 		return fmt.Errorf("admin account: %w", err)
 	}
-	if err := writeAtomic(a.Path, append(b, '\n')); err != nil {
+	if err := WriteAtomic(a.Path, append(b, '\n')); err != nil {
 		return fmt.Errorf("admin account: %w", err)
 	}
 	return nil

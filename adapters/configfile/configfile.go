@@ -181,39 +181,48 @@ func Save(path string, s edge.Settings) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, b)
+	if err := WriteAtomic(path, b); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
 }
 
-// writeAtomic writes b to path with mode 0600: a temporary file in the same
-// directory, fsync, rename, fsync of the directory.
-func writeAtomic(path string, b []byte) error {
+// WriteAtomic writes b to path with mode 0600 so that a crash leaves either
+// the old file or the new one, complete: a temporary file in the same
+// directory, fsync, rename, fsync of the directory. The settings, the admin
+// account and the device secret are written with it.
+func WriteAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".config-*.tmp")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*.tmp")
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return fmt.Errorf("config: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
-		return fmt.Errorf("config: write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("config: sync %s: %w", path, err)
+		return fmt.Errorf("sync %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("config: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("config: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -81,3 +81,31 @@ func TestHostileFilesNameTheField(t *testing.T) {
 		t.Errorf("want both problems: %v", err)
 	}
 }
+
+// WriteAtomic replaces a file whole, mode 0600 whatever the old file's
+// mode, and leaves no temporary file behind; a missing directory is an
+// error naming the path.
+func TestWriteAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "device.secret")
+	if err := os.WriteFile(path, []byte("old contents, longer than the new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAtomic(path, []byte("new\n")); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("after WriteAtomic: %v %v", fi, err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new\n" {
+		t.Fatalf("contents %q", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("directory holds %d entries, want only the file", len(ents))
+	}
+	missing := filepath.Join(dir, "nope", "x")
+	if err := WriteAtomic(missing, []byte("x")); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("missing directory: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"vigil/adapters/cloudapi"
+	"vigil/adapters/configfile"
 	"vigil/app/edge"
 )
 
@@ -63,14 +64,15 @@ func (l *cloudLink) Unlink(ctx context.Context) error {
 	return nil
 }
 
+// writeFile writes a private file whole and durably; a variable so that
+// tests can see what goes through it.
+var writeFile = configfile.WriteAtomic
+
 // writeSecret keeps the device secret in DATA/device.secret, mode 0600,
-// written to a temporary file and renamed.
+// written atomically and fsynced (a power cut right after enrollment must
+// not leave a device ID without its secret).
 func writeSecret(dataDir, secret string) error {
-	tmp := filepath.Join(dataDir, "."+secretFile+".tmp")
-	if err := os.WriteFile(tmp, []byte(secret+"\n"), 0o600); err != nil {
-		return fmt.Errorf("device secret: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dataDir, secretFile)); err != nil {
+	if err := writeFile(filepath.Join(dataDir, secretFile), []byte(secret+"\n")); err != nil {
 		return fmt.Errorf("device secret: %w", err)
 	}
 	return nil

@@ -57,12 +57,8 @@ func enroll(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	// The secret first: a device ID in the settings without its secret
 	// would be an enrolled camera that cannot upload.
-	tmp := filepath.Join(*dataDir, "."+secretFile+".tmp")
-	if err := os.WriteFile(tmp, []byte(secret+"\n"), 0o600); err != nil {
-		return fmt.Errorf("device secret: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(*dataDir, secretFile)); err != nil {
-		return fmt.Errorf("device secret: %w", err)
+	if err := writeSecret(*dataDir, secret); err != nil {
+		return err
 	}
 	s.Cloud.DeviceID = id
 	if err := configfile.Save(*configPath, s); err != nil {

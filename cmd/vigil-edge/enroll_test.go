@@ -8,10 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"vigil/adapters/configfile"
+	"vigil/app/edge"
 	"vigil/domain"
 )
 
@@ -67,5 +69,44 @@ func TestEnrollKeepsTheSecretPrivate(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"enroll", "-data", dir2}, env(nil), &out, &errb); exitCode(err) != 2 {
 		t.Fatalf("enroll without flags: %v", err)
+	}
+}
+
+// The device secret goes through the atomic, fsyncing writer, from the
+// shell (`vigil-edge enroll`) and from the web UI (cloudLink).
+func TestSecretWrittenDurably(t *testing.T) {
+	const secret = "another-device-secret-0987654321"
+	cloud := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(map[string]string{"device_id": "dev_2", "device_secret": secret, "account_id": "acct_1"})
+	}))
+	defer cloud.Close()
+	var written []string
+	writeFile = func(path string, b []byte) error {
+		written = append(written, path)
+		return configfile.WriteAtomic(path, b)
+	}
+	t.Cleanup(func() { writeFile = configfile.WriteAtomic })
+
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"enroll", "-cloud", cloud.URL, "-license", "VGL-GOOD", "-data", dir}, env(nil), &out, &errb); err != nil {
+		t.Fatalf("enroll: %v\n%s", err, errb.String())
+	}
+	dir2 := t.TempDir()
+	link := &cloudLink{dataDir: dir2, settings: edge.NewLiveSettings(edge.DefaultSettings(), nil,
+		configfile.Saver{Path: filepath.Join(dir2, "config.json")})}
+	if _, err := link.Enroll(context.Background(), cloud.URL, "VGL-GOOD", "porch"); err != nil {
+		t.Fatalf("enroll from the UI: %v", err)
+	}
+	want := []string{filepath.Join(dir, secretFile), filepath.Join(dir2, secretFile)}
+	if !slices.Equal(written, want) {
+		t.Fatalf("written through the atomic writer: %v, want %v", written, want)
+	}
+	for _, p := range want {
+		if b, err := os.ReadFile(p); err != nil || strings.TrimSpace(string(b)) != secret {
+			t.Fatalf("%s: %q %v", p, b, err)
+		}
 	}
 }
