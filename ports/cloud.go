@@ -22,3 +22,14 @@ type ImageIndex interface {
 	PutImage(ctx context.Context, img domain.ImageRecord) error
 	PutRejection(ctx context.Context, r domain.Rejection) error
 }
+
+// Outcomes looks up what the validator recorded for one upload, so that a
+// redelivered upload follows the verdict an earlier delivery committed
+// rather than judging it again (the device's standing may have changed
+// since). Used by app/validator; implemented by adapters/dynamodb and
+// adapters/inmem.
+type Outcomes interface {
+	// Recorded returns the image and the rejection recorded for the
+	// upload ID id of the account's device; each nil when none is.
+	Recorded(ctx context.Context, accountID, deviceID, id string) (*domain.ImageRecord, *domain.Rejection, error)
+}

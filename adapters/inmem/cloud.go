@@ -201,7 +201,7 @@ func (c *Cloud) Grants() int {
 // use.
 type Directory struct {
 	// Fail, when set, runs first in every call ("standing", "put_image",
-	// "put_rejection"); an error it returns is the call's.
+	// "put_rejection", "recorded"); an error it returns is the call's.
 	Fail func(op string) error
 
 	mu         sync.Mutex
@@ -214,6 +214,7 @@ type Directory struct {
 var (
 	_ ports.Directory  = (*Directory)(nil)
 	_ ports.ImageIndex = (*Directory)(nil)
+	_ ports.Outcomes   = (*Directory)(nil)
 )
 
 func (d *Directory) init() {
@@ -291,6 +292,29 @@ func (d *Directory) PutRejection(ctx context.Context, r domain.Rejection) error 
 	}
 	d.rejections[k] = r
 	return nil
+}
+
+// Recorded implements ports.Outcomes: copies of the image and the
+// rejection recorded for the account's device and ID, each nil when absent.
+func (d *Directory) Recorded(ctx context.Context, accountID, deviceID, id string) (*domain.ImageRecord, *domain.Rejection, error) {
+	if err := d.check(ctx, "recorded"); err != nil {
+		return nil, nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := accountID + "/" + deviceID + "/" + id
+	var (
+		img *domain.ImageRecord
+		rej *domain.Rejection
+	)
+	if r, ok := d.images[k]; ok {
+		r.Faces = slices.Clone(r.Faces)
+		img = &r
+	}
+	if r, ok := d.rejections[k]; ok {
+		rej = &r
+	}
+	return img, rej, nil
 }
 
 // Images returns the recorded images, sorted by key.

@@ -17,6 +17,7 @@ import (
 type directory struct {
 	ports.Directory
 	ports.ImageIndex
+	ports.Outcomes
 	acct, dev string
 	revoke    func()
 	suspend   func()
@@ -59,6 +60,17 @@ func contract(t *testing.T, d directory) {
 	if err := d.PutRejection(ctx, rej); domain.KindOf(err) != domain.Conflict {
 		t.Errorf("second PutRejection: %v", err)
 	}
+	if got, none, err := d.Recorded(ctx, d.acct, d.dev, img.ID); err != nil || got == nil || none != nil ||
+		got.ID != img.ID || got.Key != img.Key || len(got.Faces) != 1 {
+		t.Errorf("Recorded image: %+v, %+v, %v", got, none, err)
+	}
+	if none, got, err := d.Recorded(ctx, d.acct, d.dev, rej.ID); err != nil || got == nil || none != nil ||
+		got.ID != rej.ID || got.Reason != rej.Reason || got.QuarantineKey != rej.QuarantineKey {
+		t.Errorf("Recorded rejection: %+v, %+v, %v", none, got, err)
+	}
+	if a, b, err := d.Recorded(ctx, d.acct, d.dev, string(ev)+"-3"); err != nil || a != nil || b != nil {
+		t.Errorf("Recorded of nothing: %+v, %+v, %v", a, b, err)
+	}
 	if err := d.PutRejection(ctx, domain.Rejection{ID: "key-0123", SourceKey: "uploads/junk", Reason: domain.BadKey, RejectedAt: now}); err != nil {
 		t.Errorf("a rejection without an account: %v", err)
 	}
@@ -81,7 +93,7 @@ func TestDirectoryContractInmem(t *testing.T) {
 	lic := domain.License{AccountID: acct, Seats: 1, SeatsUsed: 1, State: domain.LicenseActive, Expires: now.AddDate(1, 0, 0)}
 	d.SetLicense(lic)
 	d.SetDevice(domain.Device{AccountID: acct, ID: dev})
-	contract(t, directory{Directory: d, ImageIndex: d, acct: acct, dev: dev,
+	contract(t, directory{Directory: d, ImageIndex: d, Outcomes: d, acct: acct, dev: dev,
 		revoke: func() { d.SetDevice(domain.Device{AccountID: acct, ID: dev, Revoked: true, RevokedAt: now}) },
 		suspend: func() {
 			lic.State = domain.LicenseSuspended
@@ -93,7 +105,7 @@ func TestDirectoryContractDynalite(t *testing.T) {
 	tab := dynamotest.Start(t).Table(t)
 	seed := dynamotest.SeedDevice(t, tab, 2)
 	ctx := context.Background()
-	contract(t, directory{Directory: tab, ImageIndex: tab, acct: seed.Account.ID, dev: seed.Device.ID,
+	contract(t, directory{Directory: tab, ImageIndex: tab, Outcomes: tab, acct: seed.Account.ID, dev: seed.Device.ID,
 		revoke: func() {
 			if err := tab.Revoke(ctx, seed.Account.ID, seed.Device.ID, time.Now()); err != nil {
 				t.Fatal(err)

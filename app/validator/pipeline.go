@@ -21,9 +21,15 @@ type Stores struct {
 	Production ports.Production
 	Directory  ports.Directory
 	Index      ports.ImageIndex
+	// Outcomes looks up what an earlier delivery recorded; nil: Index,
+	// when it implements ports.Outcomes too.
+	Outcomes ports.Outcomes
 }
 
-func (s Stores) check() error {
+func (s *Stores) check() error {
+	if s.Outcomes == nil {
+		s.Outcomes, _ = s.Index.(ports.Outcomes)
+	}
 	var missing []string
 	if s.Uploads == nil {
 		missing = append(missing, "uploads")
@@ -39,6 +45,9 @@ func (s Stores) check() error {
 	}
 	if s.Index == nil {
 		missing = append(missing, "image index")
+	}
+	if s.Outcomes == nil {
+		missing = append(missing, "outcome lookup")
 	}
 	if len(missing) > 0 {
 		return domain.E("validator", domain.Invalid, fmt.Errorf("no %s store", strings.Join(missing, ", ")))
@@ -73,13 +82,20 @@ type Outcome struct {
 
 // Pipeline is the validator's use case (DESIGN.md §4): for one upload
 // object, parse its key → check its size → read it under a hard limit →
-// inspect it → check the device and its license → find faces → put a clean
-// copy and a thumbnail to production (only if absent) → record the image
+// inspect it → check the device and its license → find faces → record the
+// image (only if absent) → put a clean copy and a thumbnail to production
 // (only if absent) → delete the upload. Any failure to verify quarantines
 // the upload with a REJECT item instead. Errors of the stores (down,
 // refusing) are returned, never taken for a verdict, so the caller retries
 // the event; every step is idempotent, so a retried or duplicated event
 // yields one object and one item.
+//
+// Verdicts are sticky: before judging an upload the pipeline looks up what
+// an earlier delivery recorded for it and follows that (an IMAGE item: the
+// accept is completed; a REJECT item: the reject is), so a redelivery after
+// a partial failure never flips the verdict, whatever changed meanwhile
+// (the device revoked or restored, the license, a slower decode). The image
+// item is recorded before the clean copy is published for that reason.
 type Pipeline struct {
 	s      Stores
 	fd     *vision.FaceDetector
@@ -90,6 +106,7 @@ type Pipeline struct {
 
 // NewPipeline returns a pipeline over s. fd nil: no face detection; now nil:
 // time.Now; log nil: no logs.
+// s.Outcomes nil: s.Index, which must then implement ports.Outcomes.
 func NewPipeline(s Stores, fd *vision.FaceDetector, limits domain.VerifyLimits, now func() time.Time, log *slog.Logger) (*Pipeline, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -171,6 +188,20 @@ func (p *Pipeline) handle(ctx context.Context, key string, t *timings) (Outcome,
 		return o, fmt.Errorf("validator: size of %s: %w", key, err)
 	}
 	o.Bytes = size
+	recImg, recRej, err := p.s.Outcomes.Recorded(ctx, k.AccountID, k.DeviceID, k.ID())
+	if err != nil {
+		return o, fmt.Errorf("validator: recorded outcome of %s: %w", key, err)
+	}
+	switch {
+	case recImg != nil:
+		if recRej != nil {
+			p.log.LogAttrs(ctx, slog.LevelWarn, "upload has both an image and a rejection recorded; completing the accept",
+				slog.String("key", truncate(key, 300)))
+		}
+		return p.completeAccept(ctx, o, k, *recImg, t)
+	case recRej != nil:
+		return p.completeReject(ctx, o, *recRej, t)
+	}
 	if size == 0 { // nothing to read (a ranged GET of it is an error)
 		return p.reject(ctx, o, k, domain.EmptyFile, "no bytes", nil, t)
 	}
@@ -230,15 +261,6 @@ func (p *Pipeline) handle(ctx context.Context, key string, t *timings) (Outcome,
 	start = time.Now()
 	defer func() { t.store = time.Since(start) }()
 	o.ImageKey, o.ThumbKey = k.ImageKey(), k.ThumbKey()
-	for _, put := range []struct {
-		key  string
-		body []byte
-	}{{o.ImageKey, clean.JPEG}, {o.ThumbKey, clean.Thumb}} {
-		// A Conflict is an earlier delivery's copy: the same bytes.
-		if err := p.s.Production.PutNew(ctx, put.key, "image/jpeg", put.body); err != nil && domain.KindOf(err) != domain.Conflict {
-			return o, fmt.Errorf("validator: put %s: %w", put.key, err)
-		}
-	}
 	sum := sha256.Sum256(data)
 	rec := domain.ImageRecord{
 		AccountID: k.AccountID, DeviceID: k.DeviceID, ID: k.ID(), EventID: string(k.EventID),
@@ -247,6 +269,8 @@ func (p *Pipeline) handle(ctx context.Context, key string, t *timings) (Outcome,
 		Bytes: int64(len(clean.JPEG)), Width: v.Width, Height: v.Height,
 		SHA256: hex.EncodeToString(sum[:]), Faces: v.Faces,
 	}
+	// The verdict is committed first: a delivery that fails after this
+	// point is completed by the next one, never judged again.
 	o.Verdict = Accepted
 	switch err := p.s.Index.PutImage(ctx, rec); {
 	case domain.KindOf(err) == domain.Conflict:
@@ -254,8 +278,74 @@ func (p *Pipeline) handle(ctx context.Context, key string, t *timings) (Outcome,
 	case err != nil:
 		return o, fmt.Errorf("validator: record %s: %w", key, err)
 	}
-	if err := p.s.Uploads.Delete(ctx, key); err != nil {
-		return o, fmt.Errorf("validator: delete %s: %w", key, err)
+	return o, p.publish(ctx, o, clean)
+}
+
+// publish puts the clean copy and the thumbnail to production (each only
+// if absent) and deletes the upload.
+func (p *Pipeline) publish(ctx context.Context, o Outcome, clean Clean) error {
+	for _, put := range []struct {
+		key  string
+		body []byte
+	}{{o.ImageKey, clean.JPEG}, {o.ThumbKey, clean.Thumb}} {
+		// A Conflict is an earlier delivery's copy: the same bytes.
+		if err := p.s.Production.PutNew(ctx, put.key, "image/jpeg", put.body); err != nil && domain.KindOf(err) != domain.Conflict {
+			return fmt.Errorf("validator: put %s: %w", put.key, err)
+		}
+	}
+	if err := p.s.Uploads.Delete(ctx, o.Key); err != nil {
+		return fmt.Errorf("validator: delete %s: %w", o.Key, err)
+	}
+	return nil
+}
+
+// completeAccept finishes the accept an earlier delivery recorded as rec:
+// the upload is verified again only to make its clean copy (the device's
+// standing is not asked again), published and deleted. Failing to remake
+// the copy is an error, retried: the verdict is accepted, for good.
+func (p *Pipeline) completeAccept(ctx context.Context, o Outcome, k UploadKey, rec domain.ImageRecord, t *timings) (Outcome, error) {
+	o.Verdict = Duplicate
+	o.ImageKey, o.ThumbKey = k.ImageKey(), k.ThumbKey()
+	o.Width, o.Height, o.Faces = rec.Width, rec.Height, len(rec.Faces)
+	start := time.Now()
+	data, err := p.s.Uploads.Read(ctx, o.Key, p.limits.MaxBytes)
+	t.read = time.Since(start)
+	if domain.KindOf(err) == domain.NotFound {
+		o.Verdict = Gone
+		return o, nil
+	}
+	if err != nil {
+		return o, fmt.Errorf("validator: read %s: %w", o.Key, err)
+	}
+	start = time.Now()
+	v, img, err := verify(ctx, data, p.limits)
+	t.inspect = time.Since(start)
+	if err != nil {
+		return o, fmt.Errorf("validator: inspect %s: %w", o.Key, err)
+	}
+	if img == nil {
+		return o, fmt.Errorf("validator: %s is recorded as accepted, but verifying it again found %s (%s): retried", o.Key, v.Reason, v.Detail)
+	}
+	start = time.Now()
+	clean, err := encodeClean(img)
+	t.finish = time.Since(start)
+	if err != nil {
+		return o, fmt.Errorf("validator: %s is recorded as accepted, but remaking its clean copy failed: %w", o.Key, err)
+	}
+	start = time.Now()
+	defer func() { t.store = time.Since(start) }()
+	return o, p.publish(ctx, o, clean)
+}
+
+// completeReject finishes the reject an earlier delivery recorded as rej:
+// the quarantined copy was made before the item, so only the upload's
+// deletion may be missing.
+func (p *Pipeline) completeReject(ctx context.Context, o Outcome, rej domain.Rejection, t *timings) (Outcome, error) {
+	start := time.Now()
+	defer func() { t.store = time.Since(start) }()
+	o.Verdict, o.Reason, o.Detail, o.QuarantineKey = Duplicate, rej.Reason, rej.Detail, rej.QuarantineKey
+	if err := p.s.Uploads.Delete(ctx, o.Key); err != nil {
+		return o, fmt.Errorf("validator: delete %s: %w", o.Key, err)
 	}
 	return o, nil
 }
