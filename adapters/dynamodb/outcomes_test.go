@@ -144,4 +144,3 @@ func TestVerdictSticksWithDynamo(t *testing.T) {
 		}
 	})
 }
-
