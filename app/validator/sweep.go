@@ -17,6 +17,12 @@ import (
 // MinAge (younger ones are the events' work; handling them twice would be
 // harmless, only wasted). With Lambda and SQS, retries make it needless.
 type Sweeper struct {
+	// HandleTimeout bounds the handling of one upload (0:
+	// DefaultHandleTimeout), so that a store call that hangs fails that
+	// upload, left for the next sweep, rather than stopping every later one.
+	// Set it before Sweep or Run.
+	HandleTimeout time.Duration
+
 	p        *Pipeline
 	list     ports.UploadLister
 	interval time.Duration
@@ -24,6 +30,9 @@ type Sweeper struct {
 	now      func() time.Time
 	log      *slog.Logger
 }
+
+// DefaultHandleTimeout is the time a sweep gives one upload by default.
+const DefaultHandleTimeout = 2 * time.Minute
 
 // NewSweeper returns a Sweeper over p's stores. interval 0: one sweep at
 // start only.
@@ -67,7 +76,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepStats, error) {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		o, err := s.p.Handle(ctx, k)
+		o, err := s.handle(ctx, k)
 		switch {
 		case err != nil:
 			st.Failed++
@@ -78,6 +87,17 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepStats, error) {
 		}
 	}
 	return st, nil
+}
+
+// handle runs the pipeline for one key under the handle timeout.
+func (s *Sweeper) handle(ctx context.Context, key string) (Outcome, error) {
+	d := s.HandleTimeout
+	if d <= 0 {
+		d = DefaultHandleTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return s.p.Handle(ctx, key)
 }
 
 // Run sweeps at once and then every interval until ctx ends.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"vigil/adapters/inmem"
 	"vigil/app/validator"
 	"vigil/domain"
 )
@@ -68,5 +69,62 @@ func TestSweepHandlesForgottenUploads(t *testing.T) {
 	}
 	if _, err := validator.NewSweeper(e.p, e.uploads, -time.Second, 0, nil); err == nil {
 		t.Error("a negative interval")
+	}
+}
+
+// hangingUploads is an upload bucket whose Size of one key hangs until
+// the caller's context ends, as a stuck connection would.
+type hangingUploads struct {
+	*inmem.Bucket
+	hang string
+}
+
+func (h hangingUploads) Size(ctx context.Context, key string) (int64, error) {
+	if key == h.hang {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	return h.Bucket.Size(ctx, key)
+}
+
+// A store call that hangs fails its upload after the handle timeout; the
+// sweep goes on with the next upload instead of waiting for ever.
+func TestSweepBoundsEachUpload(t *testing.T) {
+	e := newEnv(t)
+	e.uploads.Now = func() time.Time { return now.Add(-time.Minute) }
+	stuck, fine := uploadKey(1), uploadKey(2)
+	e.uploads.Put(stuck, file(t, "../../testdata/faces/obama.jpg"))
+	e.uploads.Put(fine, file(t, "../../testdata/faces/obama.jpg"))
+	p, err := validator.NewPipeline(validator.Stores{
+		Uploads: hangingUploads{e.uploads, stuck}, Quarantine: &inmem.Quarantine{From: e.uploads, To: e.uploads},
+		Production: e.prod, Directory: e.dir, Index: e.dir,
+	}, nil, domain.VerifyLimits{}, func() time.Time { return now }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := validator.NewSweeper(p, e.uploads, 0, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.HandleTimeout = time.Second
+	type result struct {
+		st  validator.SweepStats
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, err := s.Sweep(context.Background())
+		done <- result{st, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil || r.st != (validator.SweepStats{Seen: 2, Handled: 1, Failed: 1}) {
+			t.Fatalf("sweep: %+v, %v", r.st, r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sweep hangs on a stuck store call")
+	}
+	if keys := e.uploads.Keys(); len(keys) != 1 || keys[0] != stuck || len(e.dir.Images()) != 1 {
+		t.Errorf("uploads left %v, %d images", keys, len(e.dir.Images()))
 	}
 }
