@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -23,6 +24,7 @@ import (
 	"vigil/adapters/disk"
 	"vigil/adapters/fiber/edgeui"
 	"vigil/adapters/gpiod"
+	"vigil/adapters/mjpeg"
 	"vigil/adapters/s3"
 	"vigil/adapters/webhook"
 	"vigil/app/edge"
@@ -150,14 +152,14 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, cfg.duration)
 		defer cancel()
 	}
-	log.Info("vigil-edge starting", "version", version, "source", current.Effective().Camera.Source, "data", cfg.dataDir,
+	cfg.log = log
+	log.Info("vigil-edge starting", "version", version, "source", shownSource(current.Effective().Camera.Source), "data", cfg.dataDir,
 		"kernel", vision.Active().Name(), "web", "http://"+ln.Addr().String())
 	g, gctx := errgroup.WithContext(ctx)
 	gctx, stop := context.WithCancel(gctx)
 	g.Go(func() error { return ui.Serve(gctx, ln) })
 	g.Go(func() error {
-		defer stop() // a finite source (a clip) ended, or the pipeline failed: stop the UI too
-		first := true
+		defer stop() // a finite source (a clip) ended: stop the UI too
 		for {
 			s, changed := current.Effective(), current.Changed()
 			pctx, cancel := context.WithCancel(gctx)
@@ -172,24 +174,21 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 				if err := <-done; err != nil && !errors.Is(err, errSourceEnded) {
 					log.Warn("camera pipeline", "err", err)
 				}
-				first = false
 				continue
 			}
 			cancel()
 			switch {
 			case errors.Is(err, errSourceEnded) || gctx.Err() != nil:
 				return nil
-			case err != nil && first:
-				return err
-			case err != nil: // a change from the UI broke it: wait for the next one
+			case err != nil: // the UI is up: keep it to fix the settings, and wait for them
 				log.Error("camera pipeline stopped: fix the settings in the web UI", "err", err)
+				d.setProblem("camera pipeline stopped: " + err.Error() + " (fix the settings in the web UI)")
 				select {
 				case <-changed:
 				case <-gctx.Done():
 					return nil
 				}
 			}
-			first = false
 		}
 	})
 	return g.Wait()
@@ -207,9 +206,19 @@ type pipeline struct {
 	files  *disk.Dir
 	live   *edge.Live
 
-	mu    sync.Mutex
-	up    *edge.Uploader   // of the running pipeline; nil: uploads off
-	watch *edge.CloudWatch // of the running pipeline; nil: not enrolled
+	mu       sync.Mutex
+	up       *edge.Uploader   // of the running pipeline; nil: uploads off
+	watch    *edge.CloudWatch // of the running pipeline; nil: not enrolled
+	problem  func() string    // the running source's failure, if it tells one
+	problems []string         // of the running pipeline, or why it stopped
+	outbox   atomic.Int64     // outbox length, as of the last status or report
+}
+
+// setProblem adds a failure to the status page's list.
+func (d *pipeline) setProblem(p string) {
+	d.mu.Lock()
+	d.problems = append(d.problems, p)
+	d.mu.Unlock()
 }
 
 // run runs one pipeline with s until ctx ends or the source does
@@ -217,22 +226,31 @@ type pipeline struct {
 func (d *pipeline) run(ctx context.Context, s edge.Settings) error {
 	cfg, log, store, files := d.cfg, d.log, d.store, d.files
 	cfg.source, cfg.width, cfg.height, cfg.fps, cfg.format = s.Camera.Source, s.Camera.Width, s.Camera.Height, s.Camera.FPS, s.Camera.Format
+	d.mu.Lock()
+	d.problems, d.problem = nil, nil
+	d.mu.Unlock()
 
+	// An output that cannot start (a missing GPIO chip, a bad webhook) is
+	// logged and shown on the status page; capture and the UI go on.
 	var alerts []edge.Alert
 	if g := s.GPIO; g != nil {
 		p, err := gpiod.Open(gpiod.Config{Chip: g.Chip, Line: g.Line, ActiveLow: g.ActiveLow, Pulse: g.Pulse, MinGap: g.MinGap})
 		if err != nil {
-			return domain.E("gpio", domain.Invalid, err)
+			log.Error("GPIO output off: fix the settings in the web UI", "err", err)
+			d.setProblem("GPIO output off: " + err.Error())
+		} else {
+			defer p.Close()
+			alerts = append(alerts, edge.Alert{Alerter: p, OnFace: g.OnFace})
 		}
-		defer p.Close()
-		alerts = append(alerts, edge.Alert{Alerter: p, OnFace: g.OnFace})
 	}
 	if w := s.Webhook; w != nil {
 		h, err := webhook.New(webhook.Config{URL: w.URL, Secret: w.Secret, MinGap: w.MinGap})
 		if err != nil {
-			return err
+			log.Error("webhook output off: fix the settings in the web UI", "err", err)
+			d.setProblem("webhook output off: " + err.Error())
+		} else {
+			alerts = append(alerts, edge.Alert{Alerter: h, OnFace: w.OnFace})
 		}
-		alerts = append(alerts, edge.Alert{Alerter: h, OnFace: w.OnFace})
 	}
 	var faces *vision.FaceDetector
 	if s.Faces.Enabled {
@@ -271,6 +289,16 @@ func (d *pipeline) run(ctx context.Context, s edge.Settings) error {
 		return err
 	}
 	defer closeSrc()
+	if p, ok := src.(interface{ Problem() string }); ok {
+		d.mu.Lock()
+		d.problem = p.Problem
+		d.mu.Unlock()
+		defer func() {
+			d.mu.Lock()
+			d.problem = nil
+			d.mu.Unlock()
+		}()
+	}
 	d.live.SetMotion(s.Motion)
 	tracer := edge.NewTracer(store, log)
 	tracer.SetMotion(s.Motion)
@@ -286,7 +314,7 @@ func (d *pipeline) run(ctx context.Context, s edge.Settings) error {
 			if sum.InEvent {
 				ev = "E"
 			}
-			queued, _ := store.OutboxLen(ctx)
+			queued := d.outbox.Load() // never a store read on the capture goroutine
 			used, _ := files.Usage()
 			cloud := "cloud off"
 			if up != nil {
@@ -319,6 +347,20 @@ func (d *pipeline) run(ctx context.Context, s edge.Settings) error {
 	g.Go(func() error {
 		return ret.Run(gctx)
 	})
+	g.Go(func() error { // the outbox's length for the per-second report, off the capture goroutine
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			if n, err := store.OutboxLen(gctx); err == nil {
+				d.outbox.Store(int64(n))
+			}
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	})
 	if up != nil {
 		g.Go(func() error { return up.Run(gctx) }) // returns nil: its failures never stop capture
 	}
@@ -337,7 +379,7 @@ func (d *pipeline) run(ctx context.Context, s edge.Settings) error {
 // status gathers the status page's figures.
 func (d *pipeline) status(ctx context.Context, s edge.Settings, started time.Time) edge.Status {
 	sum := d.live.Summary()
-	st := edge.Status{Version: version, Started: started, Uptime: time.Since(started), Source: s.Camera.Source,
+	st := edge.Status{Version: version, Started: started, Uptime: time.Since(started), Source: shownSource(s.Camera.Source),
 		FPS: sum.FPS, AnalysisMicros: sum.AnalysisMicros, Kernel: sum.Kernel, Analysis: sum.Analysis, Dropped: sum.Dropped,
 		InEvent: sum.InEvent, QuotaBytes: s.Retention.QuotaBytes, MinFreeBytes: s.Retention.MinFreeBytes, DiskFree: -1}
 	if st.Kernel == "" {
@@ -347,10 +389,23 @@ func (d *pipeline) status(ctx context.Context, s edge.Settings, started time.Tim
 	if free, err := d.files.Free(); err == nil {
 		st.DiskFree = free
 	}
-	st.OutboxLen, _ = d.store.OutboxLen(ctx)
+	if n, err := d.store.OutboxLen(ctx); err == nil {
+		st.OutboxLen = n
+		d.outbox.Store(int64(n))
+	}
 	d.mu.Lock()
-	up, watch := d.up, d.watch
+	up, watch, problem := d.up, d.watch, d.problem
+	st.Problems = append([]string(nil), d.problems...)
 	d.mu.Unlock()
+	if stalled := d.live.Stalled(); stalled > 0 {
+		st.FPS = 0
+		st.Camera = fmt.Sprintf("camera stalled: no frame for %s", stalled.Round(time.Second))
+		if problem != nil {
+			if p := problem(); p != "" {
+				st.Camera += "; " + p
+			}
+		}
+	}
 	if up != nil {
 		us := up.Status()
 		st.Uploads, st.Uploaded, st.LastUploadErr = true, us.Uploaded, us.LastError
@@ -417,3 +472,12 @@ func readSecret(path string, log *slog.Logger) (string, error) {
 }
 
 func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// shownSource is a camera source fit for logs and the status page: an
+// HTTP camera's URL without its password and query values.
+func shownSource(source string) string {
+	if strings.HasPrefix(source, "http://") || strings.HasPrefix(source, "https://") {
+		return mjpeg.RedactURL(source)
+	}
+	return source
+}

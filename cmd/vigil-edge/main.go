@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -63,6 +64,7 @@ type config struct {
 	dataDir     string
 	listen      string
 	set         map[string]bool // flags given on the command line
+	log         *slog.Logger    // the daemon's; nil: camera failures are not logged
 }
 
 func or(a, b string) string {
@@ -181,13 +183,13 @@ func openSource(cfg config) (ports.FrameSource, func() error, error) {
 		return src, src.Close, nil
 	case strings.HasPrefix(cfg.source, "v4l2:"):
 		src, err := v4l2.Open(v4l2.Config{Device: strings.TrimPrefix(cfg.source, "v4l2:"), Width: cfg.width, Height: cfg.height,
-			FPS: cfg.fps, Format: cfg.format, MaxWidth: edge.MaxAnalysisWidth})
+			FPS: cfg.fps, Format: cfg.format, MaxWidth: edge.MaxAnalysisWidth, Log: cfg.log})
 		if err != nil {
 			return nil, nil, domain.E("-source", domain.Invalid, err)
 		}
 		return src, src.Close, nil
 	case strings.HasPrefix(cfg.source, "http://") || strings.HasPrefix(cfg.source, "https://"):
-		src, err := mjpeg.OpenHTTP(cfg.source, mjpeg.HTTPOptions{Options: mjpeg.Options{MaxWidth: edge.MaxAnalysisWidth}})
+		src, err := mjpeg.OpenHTTP(cfg.source, mjpeg.HTTPOptions{Options: mjpeg.Options{MaxWidth: edge.MaxAnalysisWidth}, Log: cfg.log})
 		if err != nil {
 			return nil, nil, domain.E("-source", domain.Invalid, err)
 		}

@@ -163,6 +163,8 @@ type statusJSON struct {
 	Started        time.Time `json:"started"`
 	UptimeSeconds  float64   `json:"uptime_seconds"`
 	Source         string    `json:"source"`
+	Camera         string    `json:"camera"`   // "" while frames flow, else why not
+	Problems       []string  `json:"problems"` // parts of the pipeline that do not work
 	FPS            float64   `json:"fps"`
 	AnalysisMicros float64   `json:"analysis_us_per_frame"`
 	Kernel         string    `json:"kernel"`
@@ -219,6 +221,7 @@ func cloudJSON(c *edge.CloudStatus) *cloudStatusJSON {
 func (s *Server) apiStatus(c *fiber.Ctx) error {
 	st := s.cfg.Status(c.UserContext())
 	return c.JSON(statusJSON{Version: st.Version, Started: st.Started, UptimeSeconds: st.Uptime.Seconds(), Source: st.Source,
+		Camera: st.Camera, Problems: append([]string{}, st.Problems...),
 		FPS: st.FPS, AnalysisMicros: st.AnalysisMicros, Kernel: st.Kernel, AnalysisSize: st.Analysis, Dropped: st.Dropped,
 		InEvent: st.InEvent, DiskUsed: st.DiskUsed, Quota: st.QuotaBytes, DiskFree: st.DiskFree, MinFree: st.MinFreeBytes,
 		Outbox: st.OutboxLen, Uploads: st.Uploads, Uploaded: st.Uploaded, LastUploadErr: st.LastUploadErr, Cloud: cloudJSON(st.Cloud)})
