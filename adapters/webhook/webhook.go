@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -51,7 +52,8 @@ var _ ports.Alerter = (*Hook)(nil)
 func New(cfg Config) (*Hook, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, domain.E("webhook url", domain.Invalid, fmt.Errorf("%q is not an http(s) URL", cfg.URL))
+		// Not the URL itself: its path or query may hold a token.
+		return nil, domain.E("webhook url", domain.Invalid, errors.New("not an http:// or https:// URL with a host"))
 	}
 	if cfg.MinGap <= 0 {
 		cfg.MinGap = 10 * time.Second
@@ -143,6 +145,11 @@ func (h *Hook) post(ctx context.Context, payload []byte) (retry bool, err error)
 	}
 	resp, err := h.cfg.Client.Do(req)
 	if err != nil {
+		// The client's *url.Error names the URL, whose path or query may
+		// hold a token: keep only its cause.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return true, err
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

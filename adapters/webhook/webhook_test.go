@@ -95,3 +95,26 @@ func TestGivesUpAndRejectsBadURLs(t *testing.T) {
 		t.Fatal("unreachable hook reported success")
 	}
 }
+
+// TestErrorsKeepTheURLsTokenPrivate: neither a refused connection nor a
+// malformed URL puts the URL's path or query (where webhook tokens live)
+// in the error, which is logged.
+func TestErrorsKeepTheURLsTokenPrivate(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.URL
+	srv.Close() // nothing listens there any more
+	h, err := New(Config{URL: addr + "/hooks/tok3n-path?key=tok3n-query", Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = h.Alert(context.Background(), domain.Event{ID: "01J0000000000000000000TEST", Start: time.Now()})
+	if err == nil {
+		t.Fatal("an alert to a closed port succeeded")
+	}
+	if strings.Contains(err.Error(), "tok3n") {
+		t.Errorf("the error shows the URL's token: %v", err)
+	}
+	if _, err := New(Config{URL: "ftp://host/tok3n-path"}); err == nil || strings.Contains(err.Error(), "tok3n") {
+		t.Errorf("bad URL: %v", err)
+	}
+}

@@ -40,7 +40,7 @@ func TestPiInstallScript(t *testing.T) {
 	}
 	for _, want := range []string{"User=vigil", "SupplementaryGroups=video gpio", "NoNewPrivileges=yes", "CapabilityBoundingSet=\n",
 		"ProtectSystem=strict", "ReadWritePaths=/var/lib/vigil /etc/vigil", "DeviceAllow=char-video4linux rw",
-		"DeviceAllow=char-gpiochip rw", "-config /etc/vigil/config.json -data /var/lib/vigil"} {
+		"DeviceAllow=char-gpiochip rw", "After=network-online.target time-sync.target", "-config /etc/vigil/config.json -data /var/lib/vigil"} {
 		if !strings.Contains(string(unit), want) {
 			t.Errorf("the unit lacks %q", want)
 		}
