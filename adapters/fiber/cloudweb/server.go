@@ -51,8 +51,15 @@ type Config struct {
 	// login attempts are limited per (the earlier ones are the client's
 	// word). Set it only when every request comes through that proxy.
 	ProxyHeader string
-	Log         *slog.Logger
+	// RequestTimeout bounds one request's work: its context (the one the
+	// service's store calls run under) ends then, and a call that has not
+	// answered gives up with 503 (default DefaultRequestTimeout).
+	RequestTimeout time.Duration
+	Log            *slog.Logger
 }
+
+// DefaultRequestTimeout is Config.RequestTimeout's default.
+const DefaultRequestTimeout = 15 * time.Second
 
 // Server is the app.
 type Server struct {
@@ -96,6 +103,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.RequestTimeout < 0 {
+		return nil, fmt.Errorf("cloudweb: request timeout %s: negative", cfg.RequestTimeout)
 	}
 	pages, err := parsePages()
 	if err != nil {
@@ -146,7 +159,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) routes() {
 	a := s.app
-	a.Use(s.securityHeaders)
+	a.Use(s.deadline, s.securityHeaders)
 
 	// Public.
 	a.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
@@ -184,6 +197,16 @@ func (s *Server) routes() {
 	api(fiber.MethodPost, "/api/v1/logout", s.apiLogout)
 
 	a.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// deadline gives the request's context RequestTimeout: without one, a
+// store call that hangs would hold the request (and its connection) for
+// ever.
+func (s *Server) deadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
 }
 
 // securityHeaders go on every answer: no framing, no inline script or
