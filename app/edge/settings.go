@@ -3,6 +3,7 @@ package edge
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -163,8 +164,8 @@ func (s Settings) Validate() error {
 		bad("retention.min_free_bytes", "%d is negative", s.Retention.MinFreeBytes)
 	}
 	if s.Cloud.URL != "" {
-		if u, err := url.Parse(s.Cloud.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("cloud.url", "%q is not an http(s) URL", s.Cloud.URL)
+		if err := validCloudURL(s.Cloud.URL); err != nil {
+			bad("cloud.url", "%v", err)
 		}
 	}
 	if s.Listen == "" || !strings.Contains(s.Listen, ":") {
@@ -174,6 +175,29 @@ func (s Settings) Validate() error {
 		return domain.E("settings", domain.Invalid, errors.Join(errs...))
 	}
 	return nil
+}
+
+// validCloudURL accepts an https URL, or an http one to a loopback host
+// (a local test or a tunnel on this device): the device secret must not
+// cross a network in clear text.
+func validCloudURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
+		return fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("%q: want https (plain http only to this device: localhost, 127.0.0.1, ::1), the device secret must not cross the network in clear text", raw)
+	}
+	return nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // unwrapDomain drops the Op prefix of a domain error, whose field the

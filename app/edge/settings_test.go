@@ -36,3 +36,34 @@ func TestSettingsValidationNamesEveryField(t *testing.T) {
 		}
 	}
 }
+
+// The cloud URL carries the device secret: https, or plain http only to
+// this device.
+func TestCloudURLWantsHTTPS(t *testing.T) {
+	for raw, ok := range map[string]bool{
+		"https://cloud.example.org":         true,
+		"https://cloud.example.org:8443/v1": true,
+		"http://127.0.0.1:8080":             true,
+		"http://127.0.0.1":                  true,
+		"http://127.9.9.9":                  true,
+		"http://localhost:9000":             true,
+		"http://[::1]:9000":                 true,
+		"http://example.org":                false,
+		"http://192.168.1.10:8080":          false,
+		"http://[::ffff:10.0.0.1]":          false,
+		"http://127.0.0.1.example.org":      false,
+		"ftp://127.0.0.1":                   false,
+		"https://":                          false,
+		"cloud.example.org":                 false,
+	} {
+		s := DefaultSettings()
+		s.Cloud.URL = raw
+		err := s.Validate()
+		if (err == nil) != ok {
+			t.Errorf("cloud.url %q: %v, want ok=%v", raw, err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "cloud.url") {
+			t.Errorf("cloud.url %q: the error does not name the field: %v", raw, err)
+		}
+	}
+}
