@@ -23,8 +23,9 @@ var stdin io.Reader = os.Stdin
 // creates or replaces the web UI's admin account from the shell (the way
 // back in when the password is lost). The password is read from the first
 // line of standard input, so it never shows in the process list or the
-// shell's history; every signed-in session of a running daemon ends at its
-// next request... at the latest at its restart.
+// shell's history. Every signed-in session of a running daemon ends: the
+// daemon re-reads the account every few seconds and signs everyone out
+// when the password changed.
 func admin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "set-password" {
 		fmt.Fprintln(stderr, "usage: vigil-edge admin set-password [-user NAME] [-data DIR]   (password on standard input)")

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"vigil/adapters/configfile"
 	"vigil/app/edge"
@@ -54,5 +55,43 @@ func TestAdminSetPassword(t *testing.T) {
 	}
 	if _, _, err := acc.Login(context.Background(), "127.0.0.1", "keeper", "a different long password"); err == nil {
 		t.Fatal("login with a wrong password succeeded")
+	}
+}
+
+// set-password from the shell ends the sessions of a running daemon (a
+// second process: its own Accounts over the same file).
+func TestAdminSetPasswordEndsDaemonSessions(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	daemon, err := edge.NewAccounts(configfile.AdminFile{Path: filepath.Join(dir, adminFile)},
+		edge.AccountsConfig{Argon2: edge.Argon2Params{Memory: 64, Time: 1, Threads: 1}, AdminRecheck: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := daemon.Setup(ctx, "admin", "the first long password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := daemon.Session(tok); !ok {
+		t.Fatal("no session after setup")
+	}
+	old := stdin
+	stdin = strings.NewReader("the second long password\n")
+	t.Cleanup(func() { stdin = old })
+	var out, errb bytes.Buffer
+	if err := run(ctx, []string{"admin", "set-password", "-data", dir}, env(nil), &out, &errb); err != nil {
+		t.Fatalf("set-password: %v\n%s", err, errb.String())
+	}
+	time.Sleep(time.Millisecond)
+	if _, ok := daemon.Session(tok); ok {
+		t.Fatal("the daemon's session outlived set-password from the shell")
+	}
+	tok, _, err = daemon.Login(ctx, "127.0.0.1", "admin", "the second long password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Millisecond)
+	if _, ok := daemon.Session(tok); !ok {
+		t.Fatal("a session with the new password ended")
 	}
 }
