@@ -153,9 +153,13 @@ func encodeCursor(last item) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(getS(last, "SK")))
 }
 
-func decodeCursor(c, prefix string) (string, error) {
+// decodeCursor also checks that the sort key lies in lo..hi, the range
+// the query reads: DynamoDB refuses a start key outside it (a
+// ValidationException), which would be a server error for a client's
+// mistake, such as a cursor of another day's listing.
+func decodeCursor(c, lo, hi string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(raw), prefix) || len(raw) > 256 {
+	if sk := string(raw); err != nil || len(raw) > 256 || sk < lo || sk > hi {
 		return "", domain.E("cursor", domain.Invalid, errors.New("not a cursor of this listing"))
 	}
 	return string(raw), nil
@@ -199,7 +203,7 @@ func (t *Table) Images(ctx context.Context, acct string, q domain.ImageQuery) (d
 		in.FilterExpression = aws.String(strings.Join(filters, " AND "))
 	}
 	var page domain.ImagePage
-	items, next, err := t.queryPage(ctx, op, in, acct, q.Cursor, imageSK, q.Limit)
+	items, next, err := t.queryPage(ctx, op, in, acct, q.Cursor, lo, hi, q.Limit)
 	if err != nil {
 		return page, err
 	}
@@ -211,10 +215,11 @@ func (t *Table) Images(ctx context.Context, acct string, q domain.ImageQuery) (d
 }
 
 // queryPage runs in from cursor until limit items matched or the
-// partition ended, and returns them with the next page's cursor.
-func (t *Table) queryPage(ctx context.Context, op string, in *ddb.QueryInput, acct, cursor, prefix string, limit int) ([]item, string, error) {
+// partition ended, and returns them with the next page's cursor. lo..hi is
+// the sort key range in reads: a cursor outside it is Invalid.
+func (t *Table) queryPage(ctx context.Context, op string, in *ddb.QueryInput, acct, cursor, lo, hi string, limit int) ([]item, string, error) {
 	if cursor != "" {
-		sk, err := decodeCursor(cursor, prefix)
+		sk, err := decodeCursor(cursor, lo, hi)
 		if err != nil {
 			return nil, "", err
 		}
@@ -301,7 +306,7 @@ func (t *Table) Rejections(ctx context.Context, acct string, limit int, cursor s
 		ExpressionAttributeValues: item{":pk": s(accountPK + acct), ":sk": s(rejectSK)},
 		ScanIndexForward:          aws.Bool(false),
 	}
-	items, next, err := t.queryPage(ctx, op, in, acct, cursor, rejectSK, limit)
+	items, next, err := t.queryPage(ctx, op, in, acct, cursor, rejectSK, rejectSK+"\xff", limit)
 	if err != nil {
 		return domain.RejectionPage{}, err
 	}

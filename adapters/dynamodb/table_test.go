@@ -184,6 +184,25 @@ func TestImagesPagedNewestFirstWithFilters(t *testing.T) {
 	if _, err := tab.Images(ctx, seed.Account.ID, domain.ImageQuery{Cursor: "!!"}); domain.KindOf(err) != domain.Invalid {
 		t.Fatalf("bad cursor: %v", err)
 	}
+	// A cursor of another listing (another day, the rejections) is the
+	// client's mistake: Invalid, not a query DynamoDB refuses.
+	p, err = tab.Images(ctx, seed.Account.ID, domain.ImageQuery{Limit: 2}) // its cursor: on the 28th
+	if err != nil || p.Next == "" {
+		t.Fatalf("first page: %v %v", p, err)
+	}
+	if _, err := tab.Images(ctx, seed.Account.ID, domain.ImageQuery{Day: day.AddDate(0, 0, -1), Cursor: p.Next}); domain.KindOf(err) != domain.Invalid {
+		t.Fatalf("cursor of the 28th for the 27th: %v, want Invalid", err)
+	}
+	if _, err := tab.Rejections(ctx, seed.Account.ID, 5, p.Next); domain.KindOf(err) != domain.Invalid {
+		t.Fatalf("image cursor for the rejections: %v, want Invalid", err)
+	}
+	dayPage, err := tab.Images(ctx, seed.Account.ID, domain.ImageQuery{Day: day, Limit: 2})
+	if err != nil || dayPage.Next == "" {
+		t.Fatalf("day page: %v %v", dayPage, err)
+	}
+	if p, err := tab.Images(ctx, seed.Account.ID, domain.ImageQuery{Day: day, Limit: 2, Cursor: dayPage.Next}); err != nil || len(p.Images) != 2 {
+		t.Fatalf("the day's own cursor: %v %v", p, err)
+	}
 }
 
 func TestSeatsAreTakenAtomically(t *testing.T) {
