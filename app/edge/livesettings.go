@@ -60,6 +60,16 @@ func (l *LiveSettings) Changed() <-chan struct{} {
 	return l.changed
 }
 
+// Current returns, under one lock, the settings in force (as Effective)
+// and the channel closed at the next successful Update after them (as
+// Changed). A watcher that rebuilds on the channel must take both from
+// here: from two calls, an Update in between would go unnoticed.
+func (l *LiveSettings) Current() (Settings, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.override(l.file.Clone()), l.changed
+}
+
 // Update applies edit to a copy of the file's settings, validates the
 // result (and the result with the overrides), saves it and makes it
 // current. A failed edit, validation or save changes nothing; validation

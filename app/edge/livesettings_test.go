@@ -3,7 +3,9 @@ package edge
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"vigil/domain"
 	"vigil/vision"
@@ -74,5 +76,77 @@ func TestLiveSettings(t *testing.T) {
 	}
 	if l.Changed() == changed {
 		t.Fatal("Changed did not renew")
+	}
+}
+
+// Current gives the settings in force with the channel that reports the
+// next change after them: a watcher looping on it sees every change, the
+// last one included, however the updates interleave with its reads.
+func TestLiveSettingsCurrent(t *testing.T) {
+	ctx := context.Background()
+	override := func(s Settings) Settings { s.Camera.Source = "file:/clip.mjpeg"; return s }
+	l := NewLiveSettings(DefaultSettings(), override, &memSaver{})
+	s, ch := l.Current()
+	if s.Camera.Source != "file:/clip.mjpeg" || s.Camera.FPS != DefaultSettings().Camera.FPS {
+		t.Fatalf("Current: %+v", s.Camera)
+	}
+	select {
+	case <-ch:
+		t.Fatal("closed before any change")
+	default:
+	}
+	if err := l.Update(ctx, func(s *Settings) error { s.Camera.FPS = 7; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ch:
+	default:
+		t.Fatal("the channel from Current was not closed by the change")
+	}
+	s, ch2 := l.Current()
+	if s.Camera.FPS != 7 || ch2 == ch {
+		t.Fatalf("after the change: fps %d, same channel %v", s.Camera.FPS, ch2 == ch)
+	}
+
+	const n = 200
+	var wg sync.WaitGroup
+	seen := make(chan int, 1)
+	done := make(chan struct{})
+	wg.Go(func() {
+		last := 0
+		for {
+			s, ch := l.Current()
+			last = s.Camera.FPS
+			select {
+			case <-ch:
+			case <-done:
+				select {
+				case <-ch: // a change came too: read it first
+					continue
+				default:
+				}
+				if s, _ := l.Current(); s.Camera.FPS != last {
+					t.Errorf("watcher missed a change: has fps %d, in force %d", last, s.Camera.FPS)
+				}
+				seen <- last
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		for i := range n {
+			if err := l.Update(ctx, func(s *Settings) error { s.Camera.FPS = 1 + i%30; return nil }); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	time.Sleep(10 * time.Millisecond)
+	for s, _ := l.Current(); s.Camera.FPS != 1+(n-1)%30; s, _ = l.Current() {
+		time.Sleep(time.Millisecond)
+	}
+	close(done)
+	wg.Wait()
+	if got := <-seen; got != 1+(n-1)%30 {
+		t.Fatalf("watcher ended on fps %d, want %d", got, 1+(n-1)%30)
 	}
 }
