@@ -157,8 +157,10 @@ func (c *cloudConfig) validate(mode string, errs []error) error {
 	if c.QuarantineBucket == c.ProductionBucket && c.ProductionBucket != "" {
 		errs = append(errs, errors.New("the quarantine must not be the production bucket"))
 	}
-	if c.QuarantineBucket == c.UploadBucket && (c.QuarantinePrefix == "" || strings.HasPrefix(c.QuarantinePrefix, validator.UploadPrefix)) {
-		errs = append(errs, fmt.Errorf("-quarantine-prefix %q: in the upload bucket it must be set and outside %q", c.QuarantinePrefix, validator.UploadPrefix))
+	// In any bucket: a copy under uploads/ would look like an upload (to
+	// the bucket's events, the sweep, an operator) and be judged again.
+	if c.QuarantinePrefix == "" || strings.HasPrefix(c.QuarantinePrefix, validator.UploadPrefix) {
+		errs = append(errs, fmt.Errorf("-quarantine-prefix %q: it must be set and outside %q", c.QuarantinePrefix, validator.UploadPrefix))
 	}
 	for name, u := range map[string]string{"s3-endpoint": c.S3Endpoint, "dynamodb-endpoint": c.DynamoEndpoint} {
 		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {

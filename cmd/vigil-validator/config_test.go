@@ -60,19 +60,24 @@ func TestConfigEnvThenFlags(t *testing.T) {
 		t.Errorf("secret file: %q, %v", c.Secret, err)
 	}
 	for name, args := range map[string][]string{
-		"short secret":          {"-secret-file", writeFile(t, dir, "short", "abc")},
-		"missing secret file":   {"-secret-file", filepath.Join(dir, "none")},
-		"same buckets":          {"-production-bucket", "up"},
-		"quarantine in uploads": {"-quarantine-prefix", "uploads/q/"},
-		"no quarantine prefix":  {"-quarantine-prefix", ""},
-		"quarantine in prod":    {"-quarantine-bucket", "prod"},
-		"stray argument":        {"extra"},
-		"sweep too often":       {"-sweep-interval", "10ms"},
-		"negative sweep age":    {"-sweep-min-age", "-1s"},
+		"short secret":                {"-secret-file", writeFile(t, dir, "short", "abc")},
+		"missing secret file":         {"-secret-file", filepath.Join(dir, "none")},
+		"same buckets":                {"-production-bucket", "up"},
+		"quarantine in uploads":       {"-quarantine-prefix", "uploads/q/"},
+		"no quarantine prefix":        {"-quarantine-prefix", ""},
+		"quarantine in prod":          {"-quarantine-bucket", "prod"},
+		"no prefix in another bucket": {"-quarantine-bucket", "q", "-quarantine-prefix", ""},
+		"uploads/ in another bucket":  {"-quarantine-bucket", "q", "-quarantine-prefix", "uploads/x/"},
+		"stray argument":              {"extra"},
+		"sweep too often":             {"-sweep-interval", "10ms"},
+		"negative sweep age":          {"-sweep-min-age", "-1s"},
 	} {
 		if _, err := parseConfig("serve", args, e, &errb); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+	if c, err := parseConfig("serve", []string{"-quarantine-bucket", "q", "-quarantine-prefix", "rejected/"}, e, &errb); err != nil || c.QuarantinePrefix != "rejected/" {
+		t.Errorf("a quarantine bucket with its own prefix: %+v, %v", c, err)
 	}
 	bad := envOf(map[string]string{"VIGIL_UPLOAD_BUCKET": "up", "VIGIL_PRODUCTION_BUCKET": "prod", "VIGIL_TABLE": "t", "VIGIL_MAX_BYTES": "lots"})
 	if _, err := parseConfig("lambda", nil, bad, &errb); err == nil || !strings.Contains(err.Error(), "$VIGIL_MAX_BYTES") {
