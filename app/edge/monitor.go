@@ -91,6 +91,10 @@ type Monitor struct {
 	// lastMotion the time of its last motion frame.
 	firstFrame int64
 	lastMotion time.Time
+	// finals are the last updates of ended events that found the
+	// Recorder's queue full: sent again on the next frames, so that no
+	// event stays running in the store.
+	finals []domain.Event
 }
 
 // NewMonitor validates cfg; it starts nothing.
@@ -158,9 +162,13 @@ func (m *Monitor) record(now time.Time, change domain.Change, fm domain.FrameMot
 		m.src.Hold(first)
 		m.firstFrame = first.Frame
 		m.release()
+		// Both frames or neither: one taken alone would never be filled
+		// and would be stored as an empty still.
 		if m.peak, m.last = rec.still(), rec.still(); m.peak != nil && m.last != nil {
 			m.peak.CopyFrom(first)
 			m.last.CopyFrom(first)
+		} else {
+			m.release()
 		}
 		if !rec.submit(recJob{ev: m.ev, kind: domain.FirstSnapshot, still: first, alert: true}) {
 			return 1
@@ -228,10 +236,21 @@ func (m *Monitor) endEvent() (dropped int) {
 		}
 	}
 	m.peak, m.last = nil, nil
-	if !rec.submit(recJob{ev: m.ev, final: true}) {
-		dropped++
-	}
+	m.finals = append(m.finals, m.ev)
+	m.resubmit()
 	return dropped
+}
+
+// resubmit queues the ended events' last updates that are still pending,
+// oldest first, as far as the Recorder's queue has room.
+func (m *Monitor) resubmit() {
+	rec := m.cfg.Recorder
+	for len(m.finals) > 0 && rec.submit(recJob{ev: m.finals[0], final: true}) {
+		m.finals = m.finals[1:]
+	}
+	if len(m.finals) == 0 {
+		m.finals = m.finals[:0:0] // let the array go
+	}
 }
 
 // release gives back the running event's frame buffers.
@@ -249,6 +268,21 @@ func (m *Monitor) finish() {
 		m.endEvent()
 	}
 	m.release()
+	// The Recorder works through its queue after the stop: wait for room
+	// for the pending last updates (a bounded wait, should it be stuck).
+	if rec := m.cfg.Recorder; rec != nil && len(m.finals) > 0 {
+		t := time.NewTimer(10 * time.Second)
+		defer t.Stop()
+		for i, ev := range m.finals {
+			select {
+			case rec.jobs <- recJob{ev: ev, final: true}:
+			case <-t.C:
+				m.log.Error("events left running: the recorder's queue stayed full", "events", len(m.finals)-i)
+				return
+			}
+		}
+		m.finals = nil
+	}
 }
 
 func normBox(r vision.Rect, w, h int) domain.Box {
@@ -359,6 +393,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 			return fmt.Errorf("monitor: next frame: %w", err)
 		}
 		t0 := m.cfg.Now()
+		if len(m.finals) > 0 {
+			m.resubmit()
+		}
 		if a == nil || a.w != f.Width || a.h != f.Height {
 			if a, err = m.newAnalyser(f.Width, f.Height); err != nil {
 				return fmt.Errorf("monitor: %dx%d frames: %w", f.Width, f.Height, err)

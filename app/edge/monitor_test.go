@@ -83,3 +83,59 @@ func TestMonitorRejectsBadSettings(t *testing.T) {
 		t.Fatalf("error %v, want invalid", err)
 	}
 }
+
+// startEvent starts an event on m as the Run loop does, from src's frame.
+func startEvent(t *testing.T, m *Monitor) {
+	t.Helper()
+	if _, err := m.src.Next(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a := &analyser{prev: vision.NewFrame(32, 24)}
+	m.record(time.Now(), domain.Started, domain.FrameMotion{Verdict: domain.Motion, Score: 5}, a)
+}
+
+// TestEventStartTakesBothFramesOrNone: with one free frame buffer left
+// after the first snapshot, the peak is not taken without the last frame
+// (it would never be filled, and stored as an empty still).
+func TestEventStartTakesBothFramesOrNone(t *testing.T) {
+	rec := NewRecorder(nil, nil, RecorderConfig{Stills: 2}, slog.New(slog.DiscardHandler))
+	m, err := NewMonitor(&grayTwin{f: vision.NewFrame(32, 24)}, MonitorConfig{Motion: domain.DefaultMotionSettings(), Recorder: rec},
+		slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startEvent(t, m)
+	if (m.peak == nil) != (m.last == nil) || (m.peak != nil && m.peak.Empty()) {
+		t.Fatalf("peak %v, last %v: want both frames or neither, never an empty one", m.peak, m.last)
+	}
+	if len(rec.free) != 1 {
+		t.Errorf("%d free frame buffers, want the one not used given back", len(rec.free))
+	}
+}
+
+// TestEndedEventIsClosedAfterAFullQueue: an event's last update that
+// finds the Recorder's queue full is sent again once there is room, so the
+// event does not stay running.
+func TestEndedEventIsClosedAfterAFullQueue(t *testing.T) {
+	rec := NewRecorder(nil, nil, RecorderConfig{Queue: 1}, slog.New(slog.DiscardHandler))
+	m, err := NewMonitor(&grayTwin{f: vision.NewFrame(32, 24)}, MonitorConfig{Motion: domain.DefaultMotionSettings(), Recorder: rec},
+		slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startEvent(t, m) // its first snapshot fills the queue
+	id := m.ev.ID
+	m.endEvent()
+	if j := <-rec.jobs; j.final || j.kind != domain.FirstSnapshot {
+		t.Fatalf("first job %+v, want the first snapshot", j)
+	}
+	m.resubmit() // as the next frame does
+	select {
+	case j := <-rec.jobs:
+		if !j.final || j.ev.ID != id || j.ev.End.IsZero() {
+			t.Fatalf("job %+v, want the event's last update", j)
+		}
+	default:
+		t.Fatal("the ended event's last update was dropped: the event stays running")
+	}
+}
