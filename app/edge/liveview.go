@@ -251,7 +251,7 @@ type Status struct {
 	AnalysisMicros float64
 	Kernel         string
 	Analysis       string // analysis frame size
-	Dropped        int    // in the last period
+	Dropped        int    // snapshots not kept in the last period (not camera frames)
 	InEvent        bool
 	DiskUsed       int64
 	QuotaBytes     int64
