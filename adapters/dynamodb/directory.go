@@ -183,9 +183,11 @@ func (t *Table) LicenseByKey(ctx context.Context, keyHash string) (domain.Licens
 
 // Enroll takes a seat of the license whose key hashes to keyHash for d
 // (d.AccountID must be that license's account) and stores d: the seat by a
-// conditional update (a free seat, active, not expired, the same key), then
-// the device's lookup and item, each conditional on not existing. Any
-// failure after the seat was taken gives the seat back. Unlicensed when the
+// conditional update (a free seat, active, not expired, the same key) that
+// also adds d.ID to the license's SeatHolders, then the device's lookup and
+// item, each conditional on not existing. When a write fails after the seat
+// was taken, the seat is given back unless d's item is stored after all (a
+// write that committed although its answer was lost). Unlicensed when the
 // license admits no new device (the error says why).
 func (t *Table) Enroll(ctx context.Context, d domain.Device, keyHash string, now time.Time) error {
 	const op = "enroll"
@@ -197,11 +199,12 @@ func (t *Table) Enroll(ctx context.Context, d domain.Device, keyHash string, now
 	}
 	_, err := t.client.UpdateItem(ctx, &ddb.UpdateItemInput{
 		TableName: aws.String(t.name), Key: key(accountPK+d.AccountID, licenseSK),
-		UpdateExpression:         aws.String("SET SeatsUsed = SeatsUsed + :one"),
-		ConditionExpression:      aws.String("SeatsUsed < Seats AND #st = :active AND ExpiresMs > :now AND KeyHash = :kh"),
+		UpdateExpression: aws.String("SET SeatsUsed = SeatsUsed + :one ADD SeatHolders :dev"),
+		ConditionExpression: aws.String("SeatsUsed < Seats AND #st = :active AND ExpiresMs > :now AND KeyHash = :kh" +
+			" AND NOT contains(SeatHolders, :id)"),
 		ExpressionAttributeNames: map[string]string{"#st": "State"},
 		ExpressionAttributeValues: item{":one": n(1), ":active": s(string(domain.LicenseActive)),
-			":now": n(now.UnixMilli()), ":kh": s(keyHash)},
+			":now": n(now.UnixMilli()), ":kh": s(keyHash), ":dev": ss(d.ID), ":id": s(d.ID)},
 	})
 	if err != nil {
 		if !isConflict(wrap(op, err)) {
@@ -220,24 +223,53 @@ func (t *Table) Enroll(ctx context.Context, d domain.Device, keyHash string, now
 		return domain.E(op, domain.Unavailable, errors.New("the license changed meanwhile: try again"))
 	}
 	err = t.putNew(ctx, op, item{"PK": s(devicePK + d.ID), "SK": s("DEVICE"), "AccountID": s(d.AccountID)})
+	lookupOurs := err == nil
 	if err == nil {
-		err = t.putNew(ctx, op, deviceItem(d))
-		if err != nil {
-			_ = t.del(context.WithoutCancel(ctx), op, key(devicePK+d.ID, "DEVICE"))
-		}
+		it := deviceItem(d)
+		it["SeatTracked"] = b(true)
+		err = t.putNew(ctx, op, it)
 	}
-	if err != nil {
-		if rerr := t.returnSeat(context.WithoutCancel(ctx), d.AccountID); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		if isConflict(err) {
-			return domain.E(op, domain.Conflict, fmt.Errorf("device %s exists already", d.ID))
-		}
-		return err
+	if err == nil {
+		return nil
 	}
-	return nil
+	bg := context.WithoutCancel(ctx)
+	if lookupOurs {
+		stored, gerr := t.get(bg, op, key(accountPK+d.AccountID, deviceSK+d.ID))
+		if gerr != nil { // cannot tell: keep the seat rather than free one in use
+			return errors.Join(err, gerr)
+		}
+		if stored != nil && getS(stored, "SecretHash") == d.SecretHash {
+			return nil // the write committed; only its answer was lost
+		}
+		_ = t.del(bg, op, key(devicePK+d.ID, "DEVICE"))
+	}
+	if rerr := t.returnHeldSeat(bg, d.AccountID, d.ID); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	if isConflict(err) {
+		return domain.E(op, domain.Conflict, fmt.Errorf("device %s exists already", d.ID))
+	}
+	return err
 }
 
+// returnHeldSeat gives back the seat device dev holds: one conditional
+// update decrements SeatsUsed and removes dev from SeatHolders, so doing it
+// again (a retry after a lost answer) gives nothing back twice.
+func (t *Table) returnHeldSeat(ctx context.Context, acct, dev string) error {
+	_, err := t.client.UpdateItem(ctx, &ddb.UpdateItemInput{
+		TableName: aws.String(t.name), Key: key(accountPK+acct, licenseSK),
+		UpdateExpression:          aws.String("SET SeatsUsed = SeatsUsed - :one DELETE SeatHolders :dev"),
+		ConditionExpression:       aws.String("contains(SeatHolders, :id) AND SeatsUsed > :zero"),
+		ExpressionAttributeValues: item{":one": n(1), ":zero": n(0), ":dev": ss(dev), ":id": s(dev)},
+	})
+	if isConflict(wrap("", err)) {
+		return nil // nothing to give back
+	}
+	return wrap("return seat", err)
+}
+
+// returnSeat gives back a seat of a device enrolled before seats were
+// tracked per device (no SeatTracked on its item): a plain decrement.
 func (t *Table) returnSeat(ctx context.Context, acct string) error {
 	_, err := t.client.UpdateItem(ctx, &ddb.UpdateItemInput{
 		TableName: aws.String(t.name), Key: key(accountPK+acct, licenseSK),
@@ -337,7 +369,9 @@ func sortDevices(ds []domain.Device) {
 
 // Revoke marks an account's device revoked at now (its secret stops
 // working at once) and gives its seat back. NotFound when the account has
-// no such device; revoking a revoked device does nothing.
+// no such device. Revoking a revoked device changes nothing but completes
+// a seat return that failed before: the seat leaves the license's
+// SeatHolders in the same update that frees it, so it is freed once.
 func (t *Table) Revoke(ctx context.Context, acct, dev string, now time.Time) error {
 	const op = "revoke"
 	if err := checkAccount(op, acct); err != nil {
@@ -346,22 +380,33 @@ func (t *Table) Revoke(ctx context.Context, acct, dev string, now time.Time) err
 	if err := checkDevice(op, dev); err != nil {
 		return err
 	}
-	_, err := t.client.UpdateItem(ctx, &ddb.UpdateItemInput{
+	out, err := t.client.UpdateItem(ctx, &ddb.UpdateItemInput{
 		TableName: aws.String(t.name), Key: key(accountPK+acct, deviceSK+dev),
 		UpdateExpression:          aws.String("SET Revoked = :true, RevokedMs = :now"),
 		ConditionExpression:       aws.String("attribute_exists(PK) AND Revoked = :false"),
 		ExpressionAttributeValues: item{":true": b(true), ":false": b(false), ":now": ms(now)},
+		ReturnValues:              types.ReturnValueAllOld,
 	})
 	if err != nil {
 		if !isConflict(wrap(op, err)) {
 			return wrap(op, err)
 		}
-		if _, derr := t.Device(ctx, acct, dev); derr != nil {
-			return derr
+		it, gerr := t.get(ctx, op, key(accountPK+acct, deviceSK+dev))
+		if gerr != nil {
+			return gerr
 		}
-		return nil // revoked already
+		if it == nil {
+			return domain.E(op, domain.NotFound, fmt.Errorf("no device %s", dev))
+		}
+		if !getB(it, "SeatTracked") {
+			return nil // revoked already; its seat was returned then
+		}
+		return t.returnHeldSeat(context.WithoutCancel(ctx), acct, dev)
 	}
-	return t.returnSeat(context.WithoutCancel(ctx), acct)
+	if !getB(out.Attributes, "SeatTracked") {
+		return t.returnSeat(context.WithoutCancel(ctx), acct)
+	}
+	return t.returnHeldSeat(context.WithoutCancel(ctx), acct, dev)
 }
 
 // Standing implements ports.Directory.
@@ -387,4 +432,5 @@ func (t *Table) touchDevice(ctx context.Context, acct, dev string, at time.Time)
 	})
 }
 
-var _ = types.ReturnValueNone
+// ss is a string set of one element.
+func ss(v string) types.AttributeValue { return &types.AttributeValueMemberSS{Value: []string{v}} }

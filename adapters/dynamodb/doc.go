@@ -12,8 +12,8 @@
 //
 //	PK                    SK                              item
 //	ACCOUNT#{acct}        ACCOUNT                         the account: Email, Created
-//	ACCOUNT#{acct}        LICENSE                         KeyHash, Seats, SeatsUsed, State, IssuedMs, ExpiresMs
-//	ACCOUNT#{acct}        DEVICE#{dev}                    Name, SecretHash, EnrolledMs, Revoked, RevokedMs, LastUploadMs
+//	ACCOUNT#{acct}        LICENSE                         KeyHash, Seats, SeatsUsed, SeatHolders (string set), State, IssuedMs, ExpiresMs
+//	ACCOUNT#{acct}        DEVICE#{dev}                    Name, SecretHash, EnrolledMs, Revoked, RevokedMs, LastUploadMs, SeatTracked
 //	ACCOUNT#{acct}        IMAGE#{ts}#{dev}#{event}-{n}    an ImageRecord (Faces as a list of maps, FaceCount)
 //	ACCOUNT#{acct}        REJECT#{ts}#{dev}#{id}          a Rejection
 //	USER#{email}          USER                            AccountID, PasswordHash, Created (sign-in lookup)
@@ -31,10 +31,14 @@
 // otherwise 00000000T000000.000Z (listed last).
 //
 // Seats: the LICENSE item's SeatsUsed is raised by a conditional update
-// (SeatsUsed < Seats, state active, not expired, same key hash) before the
-// device is written, and lowered again if that write fails; revoking marks
-// the device (its secret stops working at once, checked on every request)
-// and then lowers SeatsUsed. Lookup items are written before the item they
+// (SeatsUsed < Seats, state active, not expired, same key hash) that adds
+// the device to SeatHolders before the device is written, and lowered again
+// if that write fails (unless the device is stored after all); revoking
+// marks the device (its secret stops working at once, checked on every
+// request) and then lowers SeatsUsed in the update that removes the device
+// from SeatHolders, so a retried revoke completes a failed return once.
+// Devices without SeatTracked predate SeatHolders: their seat is returned
+// by a plain decrement when they are revoked. Lookup items are written before the item they
 // point to and deleted when it cannot be written. Sessions and rate counters
 // carry a ttl attribute for DynamoDB's TTL; expiry is also checked on read,
 // since dynalite does not expire items.
