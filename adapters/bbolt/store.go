@@ -30,6 +30,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -479,4 +481,24 @@ func (s *Store) DeleteEvent(ctx context.Context, id domain.EventID) error {
 		return fmt.Errorf("bbolt: delete event %s: %w", id, err)
 	}
 	return nil
+}
+
+// InUse reports whether another process holds the database at dbPath
+// open (a running vigil-edge), waiting at most timeout for its lock. A
+// missing database is not in use. It opens the file read-only and creates
+// nothing.
+func InUse(dbPath string, timeout time.Duration) (bool, error) {
+	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("bbolt: %w", err)
+	}
+	db, err := bolt.Open(dbPath, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: true})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("bbolt: open %s: %w", dbPath, err)
+	}
+	return false, db.Close()
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -698,4 +700,25 @@ func checkInvariants(t *testing.T, s *Store) map[string]domain.Snapshot {
 		t.Errorf("OutboxLen = %d, %v; outbox holds %d", n, err, len(queued))
 	}
 	return listed
+}
+
+// InUse tells a database held open by another store (a running daemon)
+// from a free or missing one, and creates nothing.
+func TestInUse(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "vigil.db")
+	if busy, err := InUse(path, 50*time.Millisecond); busy || err != nil {
+		t.Fatalf("missing database: in use %v, %v", busy, err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("InUse created the database: %v", err)
+	}
+	s := openAt(t, dir)
+	if busy, err := InUse(path, 50*time.Millisecond); !busy || err != nil {
+		t.Fatalf("open database: in use %v, %v", busy, err)
+	}
+	s.Close()
+	if busy, err := InUse(path, 50*time.Millisecond); busy || err != nil {
+		t.Fatalf("closed database: in use %v, %v", busy, err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"vigil/adapters/bbolt"
 	"vigil/adapters/cloudapi"
 	"vigil/adapters/configfile"
 	"vigil/domain"
@@ -19,7 +20,8 @@ import (
 // enroll is `vigil-edge enroll -cloud URL -license KEY [-name NAME]`: it
 // takes a seat of the license at vigil-cloud, keeps the device secret in
 // DATA/device.secret (0600, never printed) and writes the cloud URL and
-// device ID into the settings file. The daemon then uploads.
+// device ID into the settings file. The daemon then uploads. While the
+// daemon runs (its database is locked) it refuses: enroll from the web UI.
 func enroll(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("vigil-edge enroll", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -38,6 +40,13 @@ func enroll(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	if *configPath == "" {
 		*configPath = filepath.Join(*dataDir, "config.json")
+	}
+	// A running daemon would keep its settings and undo this enrollment at
+	// its next change from the web UI: enroll there instead.
+	if busy, err := bbolt.InUse(filepath.Join(*dataDir, "vigil.db"), 100*time.Millisecond); err != nil {
+		return err
+	} else if busy {
+		return domain.E("enroll", domain.Conflict, errors.New("vigil-edge is running: enroll from Settings → Cloud in its web UI"))
 	}
 	s, err := configfile.Load(*configPath)
 	if err != nil {

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"vigil/adapters/bbolt"
 	"vigil/adapters/configfile"
+	"vigil/adapters/disk"
 	"vigil/app/edge"
 	"vigil/domain"
 )
@@ -108,5 +110,45 @@ func TestSecretWrittenDurably(t *testing.T) {
 		if b, err := os.ReadFile(p); err != nil || strings.TrimSpace(string(b)) != secret {
 			t.Fatalf("%s: %q %v", p, b, err)
 		}
+	}
+}
+
+// While the daemon runs (vigil.db locked), enroll from the shell refuses
+// and writes nothing: the daemon would undo it.
+func TestEnrollRefusesWhileTheDaemonRuns(t *testing.T) {
+	var calls int
+	cloud := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(map[string]string{"device_id": "dev_3", "device_secret": "a-secret-of-enough-length", "account_id": "acct_1"})
+	}))
+	defer cloud.Close()
+	dir := t.TempDir()
+	files, err := disk.Open(filepath.Join(dir, "snapshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := bbolt.Open(filepath.Join(dir, "vigil.db"), files, bbolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	args := []string{"enroll", "-cloud", cloud.URL, "-license", "VGL-GOOD", "-data", dir}
+	err = run(context.Background(), args, env(nil), &out, &errb)
+	if domain.KindOf(err) != domain.Conflict || !strings.Contains(err.Error(), "Settings → Cloud") {
+		t.Fatalf("enroll while running: %v (kind %v)", err, domain.KindOf(err))
+	}
+	if calls != 0 {
+		t.Fatal("the cloud was asked for a seat")
+	}
+	for _, f := range []string{secretFile, "config.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Fatalf("%s written: %v", f, err)
+		}
+	}
+	store.Close()
+	if err := run(context.Background(), args, env(nil), &out, &errb); err != nil {
+		t.Fatalf("enroll once stopped: %v\n%s", err, errb.String())
 	}
 }
