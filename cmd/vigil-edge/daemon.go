@@ -161,7 +161,7 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	g.Go(func() error {
 		defer stop() // a finite source (a clip) ended: stop the UI too
 		for {
-			s, changed := current.Effective(), current.Changed()
+			s, changed := current.Current() // under one lock: no change falls between the two
 			pctx, cancel := context.WithCancel(gctx)
 			done := make(chan error, 1)
 			go func() { done <- d.run(pctx, s) }()
