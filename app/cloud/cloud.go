@@ -33,7 +33,6 @@ type Stores struct {
 // Config are the service's limits; zero fields take their defaults.
 type Config struct {
 	UploadLifetime  time.Duration // of a grant's PUT URL (default 5 min, at most 5 min)
-	GalleryLifetime time.Duration // of the gallery's GET URLs (default 100 s)
 	SessionLifetime time.Duration // of a sign-in (default 12 h)
 	MaxUploadBytes  int64         // largest upload granted (default the validator's limit, 5 MiB)
 	GrantsPerMinute int           // per device (default 60)
@@ -55,17 +54,17 @@ type Config struct {
 // Defaults of Config.
 const (
 	DefaultUploadLifetime  = 5 * time.Minute
-	DefaultGalleryLifetime = 100 * time.Second
 	DefaultSessionLifetime = 12 * time.Hour
 )
+
+// GalleryLifetime is how long the gallery's presigned GET URLs are valid:
+// exactly 100 s by requirement, so not configurable.
+const GalleryLifetime = 100 * time.Second
 
 // WithDefaults returns c with its zero fields set.
 func (c Config) WithDefaults() Config {
 	if c.UploadLifetime == 0 {
 		c.UploadLifetime = DefaultUploadLifetime
-	}
-	if c.GalleryLifetime == 0 {
-		c.GalleryLifetime = DefaultGalleryLifetime
 	}
 	if c.SessionLifetime == 0 {
 		c.SessionLifetime = DefaultSessionLifetime
@@ -102,9 +101,6 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.UploadLifetime < time.Second || c.UploadLifetime > 5*time.Minute {
 		errs = append(errs, fmt.Errorf("upload URL lifetime %s: want 1s..5m", c.UploadLifetime))
-	}
-	if c.GalleryLifetime < time.Second || c.GalleryLifetime > time.Hour {
-		errs = append(errs, fmt.Errorf("gallery URL lifetime %s: want 1s..1h", c.GalleryLifetime))
 	}
 	if c.SessionLifetime < time.Minute || c.SessionLifetime > 30*24*time.Hour {
 		errs = append(errs, fmt.Errorf("session lifetime %s: want 1m..720h", c.SessionLifetime))

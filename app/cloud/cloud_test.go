@@ -55,12 +55,12 @@ func TestLicenseKeysAndTokens(t *testing.T) {
 
 func TestConfigAndUploadKey(t *testing.T) {
 	c := Config{}.WithDefaults()
-	if c.GalleryLifetime != 100*time.Second || c.UploadLifetime != 5*time.Minute || c.Validate() != nil {
+	if GalleryLifetime != 100*time.Second || c.UploadLifetime != 5*time.Minute || c.Validate() != nil {
 		t.Fatalf("defaults %+v", c)
 	}
-	bad := Config{UploadLifetime: 6 * time.Minute, GalleryLifetime: -1, SessionLifetime: time.Second}.WithDefaults()
+	bad := Config{UploadLifetime: 6 * time.Minute, SessionLifetime: time.Second, PasswordChecks: -1}.WithDefaults()
 	err := bad.Validate()
-	if domain.KindOf(err) != domain.Invalid || !strings.Contains(err.Error(), "upload URL") || !strings.Contains(err.Error(), "gallery") ||
+	if domain.KindOf(err) != domain.Invalid || !strings.Contains(err.Error(), "upload URL") || !strings.Contains(err.Error(), "password checks") ||
 		!strings.Contains(err.Error(), "session") {
 		t.Fatalf("bad config: %v", err)
 	}

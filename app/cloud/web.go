@@ -133,7 +133,7 @@ func CheckCSRF(se domain.Session, got string) error {
 	return nil
 }
 
-// GalleryImage is an image with URLs valid for the gallery lifetime.
+// GalleryImage is an image with URLs valid for GalleryLifetime.
 type GalleryImage struct {
 	domain.ImageRecord
 	Key      string // the public key: {deviceID}.{eventID}-{n}
@@ -144,14 +144,14 @@ type GalleryImage struct {
 func (s *Service) present(ctx context.Context, r domain.ImageRecord) (GalleryImage, error) {
 	g := GalleryImage{ImageRecord: r, Key: domain.ImageKey(r.DeviceID, r.ID)}
 	var err error
-	if g.URL, err = s.st.Presigner.PresignGet(ctx, r.Key, s.cfg.GalleryLifetime); err != nil {
+	if g.URL, err = s.st.Presigner.PresignGet(ctx, r.Key, GalleryLifetime); err != nil {
 		return g, err
 	}
 	thumb := r.ThumbKey
 	if thumb == "" {
 		thumb = r.Key
 	}
-	g.ThumbURL, err = s.st.Presigner.PresignGet(ctx, thumb, s.cfg.GalleryLifetime)
+	g.ThumbURL, err = s.st.Presigner.PresignGet(ctx, thumb, GalleryLifetime)
 	return g, err
 }
 

@@ -30,7 +30,6 @@ type settings struct {
 	UploadBucket     string
 	ProductionBucket string
 	UploadLifetime   time.Duration
-	GalleryLifetime  time.Duration
 	SessionLifetime  time.Duration
 	MaxUploadBytes   int64
 	GrantsPerMinute  int
@@ -41,27 +40,26 @@ type settings struct {
 
 // env names the environment variable of each flag.
 var env = map[string]string{
-	"table":                "VIGIL_TABLE",
-	"dynamodb-endpoint":    "VIGIL_DYNAMODB_ENDPOINT",
-	"s3-endpoint":          "VIGIL_S3_ENDPOINT",
-	"region":               "AWS_REGION",
-	"log-level":            "VIGIL_LOG_LEVEL",
-	"listen":               "VIGIL_LISTEN",
-	"upload-bucket":        "VIGIL_UPLOAD_BUCKET",
-	"production-bucket":    "VIGIL_PRODUCTION_BUCKET",
-	"upload-url-lifetime":  "VIGIL_UPLOAD_URL_LIFETIME",
-	"gallery-url-lifetime": "VIGIL_GALLERY_URL_LIFETIME",
-	"session-lifetime":     "VIGIL_SESSION_LIFETIME",
-	"max-upload-bytes":     "VIGIL_MAX_UPLOAD_BYTES",
-	"grants-per-minute":    "VIGIL_GRANTS_PER_MINUTE",
-	"secure-cookie":        "VIGIL_SECURE_COOKIE",
-	"proxy-header":         "VIGIL_PROXY_HEADER",
-	"create-table":         "VIGIL_CREATE_TABLE",
+	"table":               "VIGIL_TABLE",
+	"dynamodb-endpoint":   "VIGIL_DYNAMODB_ENDPOINT",
+	"s3-endpoint":         "VIGIL_S3_ENDPOINT",
+	"region":              "AWS_REGION",
+	"log-level":           "VIGIL_LOG_LEVEL",
+	"listen":              "VIGIL_LISTEN",
+	"upload-bucket":       "VIGIL_UPLOAD_BUCKET",
+	"production-bucket":   "VIGIL_PRODUCTION_BUCKET",
+	"upload-url-lifetime": "VIGIL_UPLOAD_URL_LIFETIME",
+	"session-lifetime":    "VIGIL_SESSION_LIFETIME",
+	"max-upload-bytes":    "VIGIL_MAX_UPLOAD_BYTES",
+	"grants-per-minute":   "VIGIL_GRANTS_PER_MINUTE",
+	"secure-cookie":       "VIGIL_SECURE_COOKIE",
+	"proxy-header":        "VIGIL_PROXY_HEADER",
+	"create-table":        "VIGIL_CREATE_TABLE",
 }
 
 func defaults() settings {
 	return settings{LogLevel: "info", Listen: ":8080", UploadLifetime: cloud.DefaultUploadLifetime,
-		GalleryLifetime: cloud.DefaultGalleryLifetime, SessionLifetime: cloud.DefaultSessionLifetime,
+		SessionLifetime: cloud.DefaultSessionLifetime,
 		GrantsPerMinute: 60, SecureCookie: true}
 }
 
@@ -81,7 +79,6 @@ func (c *settings) flags(fs *flag.FlagSet, serve bool) {
 	str(&c.UploadBucket, "upload-bucket", "bucket the devices upload to (required)")
 	str(&c.ProductionBucket, "production-bucket", "bucket of verified images and thumbnails (required)")
 	fs.DurationVar(&c.UploadLifetime, "upload-url-lifetime", c.UploadLifetime, "lifetime of a device's presigned PUT, at most 5m ($"+env["upload-url-lifetime"]+")")
-	fs.DurationVar(&c.GalleryLifetime, "gallery-url-lifetime", c.GalleryLifetime, "lifetime of the gallery's presigned GETs ($"+env["gallery-url-lifetime"]+")")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "how long a sign-in lasts ($"+env["session-lifetime"]+")")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest upload granted (default the validator's 5 MiB) ($"+env["max-upload-bytes"]+")")
 	fs.IntVar(&c.GrantsPerMinute, "grants-per-minute", c.GrantsPerMinute, "upload grants per device per minute ($"+env["grants-per-minute"]+")")
@@ -101,6 +98,9 @@ func (c *settings) parse(fs *flag.FlagSet, args []string, getenv func(string) st
 			}
 		}
 	})
+	if serve && getenv("VIGIL_GALLERY_URL_LIFETIME") != "" {
+		errs = append(errs, fmt.Errorf("$VIGIL_GALLERY_URL_LIFETIME: the gallery's URLs are valid %s, fixed; unset it", cloud.GalleryLifetime))
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (c *settings) parse(fs *flag.FlagSet, args []string, getenv func(string) st
 }
 
 func (c settings) service() cloud.Config {
-	return cloud.Config{UploadLifetime: c.UploadLifetime, GalleryLifetime: c.GalleryLifetime, SessionLifetime: c.SessionLifetime,
+	return cloud.Config{UploadLifetime: c.UploadLifetime, SessionLifetime: c.SessionLifetime,
 		MaxUploadBytes: c.MaxUploadBytes, GrantsPerMinute: c.GrantsPerMinute}
 }
 

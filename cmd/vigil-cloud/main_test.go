@@ -168,3 +168,24 @@ func TestOperatorCommandsThenDevicesAndPeople(t *testing.T) {
 		t.Fatalf("suspended license: %v", err)
 	}
 }
+
+// TestGalleryLifetimeFixed: the gallery's URL lifetime is 100 s, never
+// another: neither a flag nor the environment can set it.
+func TestGalleryLifetimeFixed(t *testing.T) {
+	base := []string{"serve", "--table", "t", "--upload-bucket", "up", "--production-bucket", "prod"}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{append(base, "--gallery-url-lifetime", "1h"), nil, "gallery-url-lifetime"},
+		{base, map[string]string{"VIGIL_GALLERY_URL_LIFETIME": "100s"}, "fixed"},
+		{base, map[string]string{"VIGIL_GALLERY_URL_LIFETIME": "10m"}, "fixed"},
+	} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), tc.args, func(k string) string { return tc.env[k] }, strings.NewReader(""), &out, &errb)
+		if err == nil || !strings.Contains(err.Error()+errb.String(), tc.want) {
+			t.Errorf("%v %v: %v, want an error about %q", tc.args, tc.env, err, tc.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 
 	"vigil/adapters/fiber/cloudweb"
+	"vigil/app/cloud"
 )
 
 // runServe runs the web app and the APIs until ctx ends.
@@ -45,7 +46,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("listen: %w", err)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "table", c.Table, "upload_bucket", c.UploadBucket,
-		"production_bucket", c.ProductionBucket, "gallery_url_lifetime", c.GalleryLifetime.String())
+		"production_bucket", c.ProductionBucket, "gallery_url_lifetime", cloud.GalleryLifetime.String())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -27,6 +27,7 @@ import (
 	"vigil/adapters/s3/s3test"
 	"vigil/app/cloud"
 	"vigil/domain"
+	"vigil/ports"
 )
 
 // env is a running vigil-cloud over real versitygw and dynalite.
@@ -58,10 +59,20 @@ func newEnv(t *testing.T, cfg cloud.Config) *env {
 // serve starts another app instance over the same stores (instances
 // share nothing else).
 func (e *env) serve(cfg cloud.Config) *env {
+	e.t.Helper()
+	return e.serveWith(cfg, nil)
+}
+
+// serveWith is serve with the presigner wrapped by wrap (nil: as it is).
+func (e *env) serveWith(cfg cloud.Config, wrap func(ports.Presigner) ports.Presigner) *env {
 	t := e.t
 	t.Helper()
+	var p ports.Presigner = s3.NewPresigner(e.s3.Client(), e.upload, e.prod)
+	if wrap != nil {
+		p = wrap(p)
+	}
 	st := cloud.Stores{Accounts: e.tab, Licenses: e.tab, Seats: e.tab, Devices: e.tab, Gallery: e.tab, Sessions: e.tab,
-		Limiter: e.tab, Presigner: s3.NewPresigner(e.s3.Client(), e.upload, e.prod)}
+		Limiter: e.tab, Presigner: p}
 	svc, err := cloud.New(st, cfg, e.now)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package cloudweb_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"vigil/adapters/fiber/browsertest"
 	"vigil/app/cloud"
 	"vigil/domain"
+	"vigil/ports"
 )
 
 type shownImage struct {
@@ -238,7 +240,9 @@ func TestGalleryURLsExpire(t *testing.T) {
 		t.Fatal("the URL is not made per request")
 	}
 
-	short := e.serve(cloud.Config{GalleryLifetime: 2 * time.Second})      // a second instance: shares only S3 and the table
+	// A second instance (it shares only S3 and the table) whose presigner
+	// runs 50 times faster: the app asks for exactly 100 s, the URLs say 2 s.
+	short := e.serveWith(cloud.Config{}, func(p ports.Presigner) ports.Presigner { return fastPresigner{t, p} })
 	resp = short.do(a.client, "GET", "/api/v1/images?limit=10", nil, nil) // the session cookie works there too
 	mustJSON(t, resp, 200, &page)
 	u := page.Images[0].URL
@@ -263,4 +267,19 @@ func TestGalleryURLsExpire(t *testing.T) {
 	if c := get(u); c != 403 {
 		t.Fatalf("expired URL: %d, want 403", c)
 	}
+}
+
+// fastPresigner signs the gallery's GETs for a 50th of the lifetime asked
+// for, so a test sees them expire; it fails the test when the app asks for
+// anything but cloud.GalleryLifetime.
+type fastPresigner struct {
+	t *testing.T
+	ports.Presigner
+}
+
+func (f fastPresigner) PresignGet(ctx context.Context, key string, lifetime time.Duration) (string, error) {
+	if lifetime != cloud.GalleryLifetime {
+		f.t.Errorf("gallery URL of %s asked for, want %s", lifetime, cloud.GalleryLifetime)
+	}
+	return f.Presigner.PresignGet(ctx, key, lifetime/50)
 }
