@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,8 +65,10 @@ type Config struct {
 	Snapshots SnapshotReader
 	Status    func(ctx context.Context) edge.Status
 	Cloud     Cloud // nil: no enrollment from the UI
-	// Overridden names the settings the command line overrides (shown, and
-	// not editable, in the UI), e.g. "camera.source".
+	// Overridden names the settings the command line overrides (shown with
+	// the value in force, and not editable, in the UI): "camera.source",
+	// "camera.width" (or "camera.height": -size sets both), "camera.fps",
+	// "camera.format", "motion.sensitivity", "listen".
 	Overridden []string
 	Log        *slog.Logger
 }
@@ -103,6 +106,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	cfg.Overridden = slices.Clone(cfg.Overridden)
+	if slices.Contains(cfg.Overridden, "camera.width") != slices.Contains(cfg.Overridden, "camera.height") {
+		cfg.Overridden = append(cfg.Overridden, "camera.width", "camera.height") // one flag, -size, sets both
 	}
 	pages, err := parsePages()
 	if err != nil {

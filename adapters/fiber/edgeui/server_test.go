@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -500,5 +501,63 @@ func TestLoginBusy(t *testing.T) {
 	}
 	if !busy {
 		t.Fatal("no login was busy while another was being checked")
+	}
+}
+
+// Settings the command line gives (-source, -size, -fps, -format,
+// -sensitivity) are shown with the value in force and disabled in the
+// form; a form post leaves them as the file has them, even when it sends
+// them anyway.
+func TestFlagSettingsAreNotEditable(t *testing.T) {
+	override := func(s edge.Settings) edge.Settings {
+		s.Camera.Source, s.Camera.Width, s.Camera.Height, s.Camera.FPS, s.Camera.Format = "file:/clip.mjpeg", 1280, 720, 3, "yuyv"
+		s.Motion.Sensitivity = 9
+		return s
+	}
+	var live *edge.LiveSettings
+	f := newFixtureWith(t, true, func(cfg *edgeui.Config, store *bbolt.Store) {
+		live = edge.NewLiveSettings(edge.DefaultSettings(), override,
+			configfile.Saver{Path: filepath.Join(filepath.Dir(store.Files().Root()), "config.json")})
+		cfg.Settings = live
+		cfg.Overridden = []string{"camera.source", "camera.width", "camera.fps", "camera.format", "motion.sensitivity"}
+	})
+	cookie, csrf := f.login(t)
+	resp := f.do(t, "GET", "/settings", nil, map[string]string{"Cookie": cookie, "Accept": "text/html"})
+	page, _ := io.ReadAll(resp.Body)
+	for field, want := range map[string]string{"camera.source": "file:/clip.mjpeg", "camera.width": "1280", "camera.height": "720",
+		"camera.fps": "3", "motion.sensitivity": "9"} {
+		tag := regexp.MustCompile(`<input[^>]*name="` + regexp.QuoteMeta(field) + `"[^>]*>`).Find(page)
+		if !bytes.Contains(tag, []byte(" disabled")) || !bytes.Contains(tag, []byte(`value="`+want+`"`)) {
+			t.Errorf("%s: %s; want disabled, value %q", field, tag, want)
+		}
+	}
+	if tag := regexp.MustCompile(`<select[^>]*name="camera.format"[^>]*>`).Find(page); !bytes.Contains(tag, []byte(" disabled")) {
+		t.Errorf("camera.format: %s; want disabled", tag)
+	}
+	if tag := regexp.MustCompile(`<input[^>]*name="events.quiet_gap"[^>]*>`).Find(page); bytes.Contains(tag, []byte("disabled")) {
+		t.Errorf("events.quiet_gap is disabled: %s", tag)
+	}
+
+	hdr := map[string]string{"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+	before := live.File()
+	// What a browser sends (nothing of the disabled fields), then a forged post.
+	for _, form := range []url.Values{{"csrf": {csrf}}, {"csrf": {csrf}, "camera.source": {"synthetic"}, "camera.width": {"320"},
+		"camera.height": {"240"}, "camera.fps": {"30"}, "camera.format": {"mjpeg"}}} {
+		if resp := f.do(t, "POST", "/settings/camera", strings.NewReader(form.Encode()), hdr); resp.StatusCode != 303 {
+			b, _ := io.ReadAll(resp.Body)
+			t.Fatalf("camera form: %d %s", resp.StatusCode, b)
+		}
+		if got := live.File().Camera; got != before.Camera {
+			t.Fatalf("camera form changed flag-given settings: %+v, was %+v", got, before.Camera)
+		}
+	}
+	motion := url.Values{"csrf": {csrf}, "motion.sensitivity": {"2"}, "events.start_frames": {"4"}, "events.quiet_gap": {"7s"},
+		"events.cooldown": {"5s"}, "events.max_length": {"2m0s"}}
+	if resp := f.do(t, "POST", "/settings/motion", strings.NewReader(motion.Encode()), hdr); resp.StatusCode != 303 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("motion form: %d %s", resp.StatusCode, b)
+	}
+	if got := live.File(); got.Motion.Sensitivity != before.Motion.Sensitivity || got.Events.QuietGap != 7*time.Second {
+		t.Fatalf("motion form: sensitivity %d (was %d), quiet gap %v", got.Motion.Sensitivity, before.Motion.Sensitivity, got.Events.QuietGap)
 	}
 }

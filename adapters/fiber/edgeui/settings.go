@@ -110,6 +110,14 @@ func (s *Server) settingsData(c *fiber.Ctx) pageData {
 	st := s.cfg.Settings.File()
 	d := s.data(c, "Settings", "settings")
 	d.Form = formValues(st)
+	if len(s.cfg.Overridden) > 0 { // a flag's field shows the value in force
+		eff := formValues(s.cfg.Settings.Effective())
+		for _, k := range s.cfg.Overridden {
+			if v, ok := eff[k]; ok {
+				d.Form[k] = v
+			}
+		}
+	}
 	d.Errors = map[string][]string{}
 	d.Data = settingsView{Overridden: s.cfg.Overridden, Days: weekdays, Device: st.Cloud.DeviceID, CloudURL: st.Cloud.URL,
 		Enroll: s.cfg.Cloud != nil, Status: s.cfg.Status(c.UserContext())}
@@ -203,21 +211,52 @@ func (s *Server) settingsForm(c *fiber.Ctx) error {
 		return false
 	}
 	switch section {
+	// A field the command line sets is disabled in the form (so not sent)
+	// and keeps the file's value.
 	case "camera":
-		src, w, h, fps, format := f.str("camera.source"), f.int("camera.width"), f.int("camera.height"), f.int("camera.fps"), f.str("camera.format")
+		var src, format string
+		var w, h, fps int
+		if !over("camera.source") {
+			src = f.str("camera.source")
+		}
+		if !over("camera.width") {
+			w, h = f.int("camera.width"), f.int("camera.height")
+		}
+		if !over("camera.fps") {
+			fps = f.int("camera.fps")
+		}
+		if !over("camera.format") {
+			format = f.str("camera.format")
+		}
 		edit = func(st *edge.Settings) {
 			if !over("camera.source") {
 				st.Camera.Source = src
 			}
-			st.Camera.Width, st.Camera.Height, st.Camera.FPS, st.Camera.Format = w, h, fps, format
+			if !over("camera.width") {
+				st.Camera.Width, st.Camera.Height = w, h
+			}
+			if !over("camera.fps") {
+				st.Camera.FPS = fps
+			}
+			if !over("camera.format") {
+				st.Camera.Format = format
+			}
 		}
 	case "motion":
-		m := domain.MotionSettings{Sensitivity: f.int("motion.sensitivity"), PixelThreshold: f.int("motion.pixel_threshold"),
+		m := domain.MotionSettings{PixelThreshold: f.int("motion.pixel_threshold"),
 			CellPercent: f.int("motion.cell_percent"), MinCells: f.int("motion.min_cells"), LightPercent: f.int("motion.light_percent")}
+		if !over("motion.sensitivity") {
+			m.Sensitivity = f.int("motion.sensitivity")
+		}
 		ev := domain.EventRules{StartFrames: f.int("events.start_frames"), QuietGap: f.dur("events.quiet_gap"),
 			Cooldown: f.dur("events.cooldown"), MaxLength: f.dur("events.max_length")}
 		faces := f.on("faces.enabled")
-		edit = func(st *edge.Settings) { st.Motion, st.Events, st.Faces.Enabled = m, ev, faces }
+		edit = func(st *edge.Settings) {
+			if over("motion.sensitivity") {
+				m.Sensitivity = st.Motion.Sensitivity
+			}
+			st.Motion, st.Events, st.Faces.Enabled = m, ev, faces
+		}
 	case "schedule":
 		var sc *domain.Schedule
 		if !f.on("schedule.always") {
