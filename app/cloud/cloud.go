@@ -190,9 +190,16 @@ func (s *Service) CreateAccount(ctx context.Context, email, password string) (do
 	return a, nil
 }
 
+// ErrIssued is wrapped by the error of an IssueLicense whose license is
+// issued (the key it returns works) but whose cleanup or re-read failed:
+// show the key, and the error as a warning.
+var ErrIssued = errors.New("the license is issued")
+
 // IssueLicense gives an account a license (or renews it with a new key)
 // for seats devices until expires, and returns its key: shown this once,
-// stored only as a hash (operator command).
+// stored only as a hash (operator command). Once the license is stored
+// with the new key, the key is returned even when a later step fails; the
+// error then wraps ErrIssued.
 func (s *Service) IssueLicense(ctx context.Context, accountID string, seats int, expires time.Time) (string, domain.License, error) {
 	k, err := newLicenseKey()
 	if err != nil {
@@ -202,11 +209,21 @@ func (s *Service) IssueLicense(ctx context.Context, accountID string, seats int,
 	if err != nil {
 		return "", domain.License{}, err
 	}
-	if err := s.st.Licenses.IssueLicense(ctx, l); err != nil {
-		return "", domain.License{}, err
+	ierr := s.st.Licenses.IssueLicense(ctx, l)
+	stored, err := s.st.Licenses.License(ctx, accountID)
+	switch {
+	case err == nil && stored.KeyHash == l.KeyHash && ierr == nil:
+		return k, stored, nil
+	case err == nil && stored.KeyHash == l.KeyHash: // committed; a later step failed
+		return k, stored, fmt.Errorf("%w, but: %w", ErrIssued, ierr)
+	case ierr != nil:
+		return "", domain.License{}, ierr
+	case err != nil: // committed, but the re-read failed: seats in use unknown
+		return k, l, fmt.Errorf("%w, but reading it back failed (seats in use unknown): %w", ErrIssued, err)
+	default:
+		return "", domain.License{}, domain.E("issue license", domain.Conflict,
+			errors.New("the license was replaced meanwhile: issue it again"))
 	}
-	l, err = s.st.Licenses.License(ctx, accountID)
-	return k, l, err
 }
 
 // SetLicenseState suspends or reactivates a license (operator command).

@@ -322,3 +322,77 @@ func TestLoginLockout(t *testing.T) {
 		t.Fatalf("a window later: %v", err)
 	}
 }
+
+// failingLicenses fails chosen steps of issuing a license: the store's
+// write commits and then answers an error (a failed cleanup), and/or the
+// re-read fails once.
+type failingLicenses struct {
+	*inmem.Tenants
+	issueErr, readErr error
+}
+
+func (f *failingLicenses) IssueLicense(ctx context.Context, l domain.License) error {
+	if err := f.Tenants.IssueLicense(ctx, l); err != nil {
+		return err
+	}
+	return f.issueErr
+}
+
+func (f *failingLicenses) License(ctx context.Context, acct string) (domain.License, error) {
+	if err := f.readErr; err != nil {
+		f.readErr = nil
+		return domain.License{}, err
+	}
+	return f.Tenants.License(ctx, acct)
+}
+
+// TestIssueLicenseKeepsTheKey: once the license is stored with its new
+// key, the key is returned (with an ErrIssued warning) even when the old
+// key's cleanup or the re-read fails; it enrolls devices. A write that
+// did not commit returns no key.
+func TestIssueLicenseKeepsTheKey(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	st := &inmem.Tenants{}
+	fl := &failingLicenses{Tenants: st}
+	svc, err := cloud.New(cloud.Stores{Accounts: st, Licenses: fl, Seats: st, Devices: st, Gallery: st, Sessions: st, Limiter: st,
+		Presigner: inmem.Presigner{Upload: "up", Production: "prod"}}, cloud.Config{}, func() time.Time { return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := svc.CreateAccount(ctx, "owner@example.org", "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.IssueLicense(ctx, a.ID, 2, clock.AddDate(1, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	cleanup := domain.E("issue license", domain.Unavailable, errors.New("deleting the old key's lookup: throttled"))
+	for _, tc := range []struct {
+		name              string
+		issueErr, readErr error
+	}{
+		{"cleanup fails", cleanup, nil},
+		{"re-read fails", nil, domain.E("license", domain.Unavailable, errors.New("timeout"))},
+	} {
+		fl.issueErr, fl.readErr = tc.issueErr, tc.readErr
+		key, l, err := svc.IssueLicense(ctx, a.ID, 3, clock.AddDate(1, 0, 0))
+		if !errors.Is(err, cloud.ErrIssued) || key == "" || l.Seats != 3 {
+			t.Fatalf("%s: key %q, license %+v, %v: want the key and ErrIssued", tc.name, key, l, err)
+		}
+		fl.issueErr = nil
+		if _, err := svc.Enroll(ctx, key, "cam "+tc.name); err != nil {
+			t.Fatalf("%s: enroll with the key shown: %v", tc.name, err)
+		}
+	}
+	// The write fails and the license keeps its old key: no key shown.
+	fl.issueErr = nil
+	before, _ := st.License(ctx, a.ID)
+	key, _, err := svc.IssueLicense(ctx, a.ID, 1, clock.AddDate(1, 0, 0)) // fewer seats than in use
+	if err == nil || errors.Is(err, cloud.ErrIssued) || key != "" {
+		t.Fatalf("refused renewal: key %q, %v", key, err)
+	}
+	if after, _ := st.License(ctx, a.ID); after.KeyHash != before.KeyHash {
+		t.Fatal("a refused renewal changed the key")
+	}
+}

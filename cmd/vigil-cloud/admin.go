@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"vigil/app/cloud"
 	"vigil/domain"
 )
 
@@ -104,8 +105,11 @@ func runLicenseIssue(ctx context.Context, args []string, getenv func(string) str
 		return err
 	}
 	key, l, err := svc.IssueLicense(ctx, *acct, *seats, exp)
-	if err != nil {
+	if err != nil && !errors.Is(err, cloud.ErrIssued) {
 		return err
+	}
+	if err != nil { // issued: the key must be shown all the same
+		fmt.Fprintf(stderr, "warning: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "license key %s\n(shown once: it is stored only as a hash)\naccount %s\nseats %d (%d in use)\nexpires %s\n",
 		key, l.AccountID, l.Seats, l.SeatsUsed, l.Expires.UTC().Format(time.RFC3339))
