@@ -235,8 +235,9 @@ type errorBody struct {
 	Kind  string `json:"kind"`
 }
 
-// message is what a client may see of err: internal errors are logged
-// once here and answered with a generic text.
+// message is what a client may see of err: internal errors and
+// unavailable dependencies are logged once here and answered with a
+// generic text.
 func (s *Server) message(c *fiber.Ctx, err error, code int) (string, string) {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
@@ -247,7 +248,12 @@ func (s *Server) message(c *fiber.Ctx, err error, code int) (string, string) {
 		return "internal error", domain.Internal.String()
 	}
 	if code == fiber.StatusServiceUnavailable {
+		if errors.Is(err, cloud.ErrBusy) {
+			return cloud.ErrBusy.Error(), domain.Unavailable.String()
+		}
+		// The detail (SDK errors, endpoints) is for the log alone.
 		s.cfg.Log.Warn("dependency unavailable", "path", c.Route().Path, "err", err)
+		return "temporarily unavailable: try again later", domain.Unavailable.String()
 	}
 	msg := err.Error()
 	if len(msg) > 300 {

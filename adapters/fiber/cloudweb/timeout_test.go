@@ -79,6 +79,10 @@ func TestRequestTimeout(t *testing.T) {
 		if resp.StatusCode != http.StatusServiceUnavailable || took < timeout || took > 5*time.Second {
 			t.Fatalf("request %d: %d %s after %s, want 503 after about %s", i, resp.StatusCode, body, took, timeout)
 		}
+		// The SDK's error (operation, endpoint, cause) stays in the log.
+		if string(body) != `{"error":"temporarily unavailable: try again later","kind":"unavailable"}` {
+			t.Fatalf("request %d: body %s, want the fixed message", i, body)
+		}
 	}
 	if _, err := cloudweb.New(cloudweb.Config{Service: svc, RequestTimeout: -time.Second}); err == nil {
 		t.Fatal("a negative request timeout is accepted")
