@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -422,14 +423,24 @@ func (t *Table) Standing(ctx context.Context, acct, dev string) (domain.Standing
 	return domain.Standing{Device: d, License: l}, nil
 }
 
-// touchDevice records an upload's time on its device (never moving it back).
+// SetLogger makes the table log, at warn, what it cannot answer as an
+// error (a device's last upload that was not recorded); call it before the
+// table is used. Without it such failures are not logged.
+func (t *Table) SetLogger(log *slog.Logger) { t.log = log }
+
+// touchDevice records an upload's time on its device (never moving it
+// back). It is best effort after the image is recorded: a failure other
+// than the condition (a later upload recorded already) is logged at warn.
 func (t *Table) touchDevice(ctx context.Context, acct, dev string, at time.Time) {
-	_, _ = t.client.UpdateItem(ctx, &ddb.UpdateItemInput{
+	_, err := t.client.UpdateItem(ctx, &ddb.UpdateItemInput{
 		TableName: aws.String(t.name), Key: key(accountPK+acct, deviceSK+dev),
 		UpdateExpression:          aws.String("SET LastUploadMs = :t"),
 		ConditionExpression:       aws.String("attribute_exists(PK) AND LastUploadMs < :t"),
 		ExpressionAttributeValues: item{":t": ms(at)},
 	})
+	if err = wrap("touch device", err); err != nil && !isConflict(err) && t.log != nil {
+		t.log.Warn("the device's last upload was not recorded", "account", acct, "device", dev, "err", err)
+	}
 }
 
 // ss is a string set of one element.

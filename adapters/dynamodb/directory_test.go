@@ -3,6 +3,7 @@ package dynamodb_test
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -198,5 +199,45 @@ func TestEnrollLostAnswerKeepsSeat(t *testing.T) {
 	}
 	if l, _ := tab.License(ctx, seed.Account.ID); l.SeatsUsed != 1 {
 		t.Fatalf("seats used %d after a failed enrollment, want 1", l.SeatsUsed)
+	}
+}
+
+// TestTouchDeviceFailureIsLogged: when recording a device's last upload
+// fails, the image is recorded all the same and the failure is logged at
+// warn; an older upload (the condition) is not a failure.
+func TestTouchDeviceFailureIsLogged(t *testing.T) {
+	tab, f := faultyTable(t)
+	var logs bytes.Buffer
+	tab.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx := ctxT(t)
+	seed := dynamotest.SeedDevice(t, tab, 1)
+	put := func(taken time.Time) {
+		t.Helper()
+		ev := eventAt(taken)
+		if err := tab.PutImage(ctx, domain.ImageRecord{AccountID: seed.Account.ID, DeviceID: seed.Device.ID, ID: string(ev) + "-1",
+			EventID: string(ev), TakenAt: taken, VerifiedAt: taken, Key: "images/" + string(ev) + ".jpg"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	put(now)
+	if d, _ := tab.Device(ctx, seed.Account.ID, seed.Device.ID); !d.LastUpload.Equal(now) {
+		t.Fatalf("last upload %v, want %v", d.LastUpload, now)
+	}
+	put(now.Add(-time.Hour)) // older: the condition keeps the later time
+	if logs.Len() != 0 {
+		t.Fatalf("an older upload was logged: %s", logs.String())
+	}
+	f.arm(false, "LastUploadMs = :t")
+	put(now.Add(time.Minute))
+	if f.fired() != 1 {
+		t.Fatal("the fault did not fire")
+	}
+	if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "last upload was not recorded") ||
+		!strings.Contains(l, seed.Device.ID) {
+		t.Fatalf("log %q: want a warning naming the device", l)
+	}
+	if d, _ := tab.Device(ctx, seed.Account.ID, seed.Device.ID); !d.LastUpload.Equal(now) {
+		t.Fatalf("last upload %v after the failed touch, want still %v", d.LastUpload, now)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 type Table struct {
 	client *ddb.Client
 	name   string
+	log    *slog.Logger // see SetLogger
 }
 
 var (
