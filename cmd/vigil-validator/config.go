@@ -239,6 +239,7 @@ func newPipeline(ctx context.Context, c cloudConfig, getenv func(string) string,
 	if err != nil {
 		return nil, nil, err
 	}
+	table.SetLogger(log) // a failed "last upload" update is only worth a warning
 	fd, err := vision.NewFaceDetector(vision.FaceOptions{MinSize: c.MinFace})
 	if err != nil {
 		return nil, nil, err
