@@ -54,7 +54,7 @@ type HTTP struct {
 	watch   *time.Timer // closes body when no frame came for StallTimeout
 	stalled atomic.Bool // the watch closed the body
 	backoff time.Duration
-	trouble *trouble
+	trouble *Trouble
 	// Reconnects counts how often the stream was opened again.
 	Reconnects int
 }
@@ -83,7 +83,7 @@ func OpenHTTP(rawURL string, o HTTPOptions) (*HTTP, error) {
 		o.StallTimeout = 10 * time.Second
 	}
 	shown := RedactURL(rawURL)
-	return &HTTP{url: rawURL, shown: shown, o: o, dec: vision.NewLumaDecoder(o.MaxPixels), trouble: newTrouble(o.Log, shown)}, nil
+	return &HTTP{url: rawURL, shown: shown, o: o, dec: vision.NewLumaDecoder(o.MaxPixels), trouble: NewTrouble(o.Log, shown)}, nil
 }
 
 // transport is the default client's: bounded waits to connect and for the
@@ -149,7 +149,7 @@ func (s *HTTP) Next(ctx context.Context) (vision.Frame, error) {
 		if s.body == nil {
 			if err := s.connect(ctx); err != nil {
 				if ctx.Err() == nil {
-					s.trouble.fail(time.Now(), err)
+					s.trouble.Fail(time.Now(), err)
 				}
 				if err := s.wait(ctx); err != nil {
 					return vision.Frame{}, err
@@ -166,7 +166,7 @@ func (s *HTTP) Next(ctx context.Context) (vision.Frame, error) {
 			s.jpeg = append(s.jpeg[:0], data...)
 			s.n++
 			s.backoff = 0
-			s.trouble.ok()
+			s.trouble.OK()
 			return s.frame, nil
 		}
 		s.dropped++
@@ -179,7 +179,7 @@ func (s *HTTP) Next(ctx context.Context) (vision.Frame, error) {
 			if s.stalled.Load() {
 				err = fmt.Errorf("no frame for %s", s.o.StallTimeout)
 			}
-			s.trouble.fail(time.Now(), fmt.Errorf("mjpeg: %s: stream: %w", s.shown, err))
+			s.trouble.Fail(time.Now(), fmt.Errorf("mjpeg: %s: stream: %w", s.shown, err))
 			s.Reconnects++
 			if err := s.wait(ctx); err != nil {
 				return vision.Frame{}, err
@@ -216,7 +216,7 @@ func (s *HTTP) Dropped() int { return s.dropped }
 
 // Problem is why the camera sends no frames (its URL redacted), "" while
 // they flow. Safe to call from any goroutine.
-func (s *HTTP) Problem() string { return s.trouble.problem() }
+func (s *HTTP) Problem() string { return s.trouble.Problem() }
 
 // Close ends the stream; it is safe to call more than once.
 func (s *HTTP) Close() error {

@@ -7,11 +7,12 @@ import (
 	"time"
 )
 
-// trouble logs a camera's failures without flooding the log: the first at
+// Trouble logs a camera's failures without flooding the log: the first at
 // once, then at most one line per period (with how many failures there
 // were meanwhile), and the recovery. It keeps the current failure for the
-// status page. Safe for concurrent use.
-type trouble struct {
+// status page. Every camera source uses it (adapters/v4l2 too). Safe for
+// concurrent use.
+type Trouble struct {
 	log    *slog.Logger
 	source string // redacted
 	every  time.Duration
@@ -22,15 +23,17 @@ type trouble struct {
 	count  int // failures since the last line
 }
 
-func newTrouble(log *slog.Logger, source string) *trouble {
+// NewTrouble reports the failures of the camera shown as source (already
+// redacted) to log (nil: nowhere).
+func NewTrouble(log *slog.Logger, source string) *Trouble {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &trouble{log: log, source: source, every: time.Minute}
+	return &Trouble{log: log, source: source, every: time.Minute}
 }
 
-// fail records a failure and logs it unless one was logged in the period.
-func (t *trouble) fail(now time.Time, err error) {
+// Fail records a failure and logs it unless one was logged in the period.
+func (t *Trouble) Fail(now time.Time, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.last = err.Error()
@@ -42,8 +45,8 @@ func (t *trouble) fail(now time.Time, err error) {
 	t.logged, t.count = now, 0
 }
 
-// ok records a frame: a failing camera works again.
-func (t *trouble) ok() {
+// OK records a frame: a failing camera works again.
+func (t *Trouble) OK() {
 	t.mu.Lock()
 	if t.last != "" {
 		t.log.Info("camera streaming again", "source", t.source)
@@ -52,8 +55,8 @@ func (t *trouble) ok() {
 	t.mu.Unlock()
 }
 
-// problem is the current failure, "" while frames flow.
-func (t *trouble) problem() string {
+// Problem is the current failure, "" while frames flow.
+func (t *Trouble) Problem() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.last

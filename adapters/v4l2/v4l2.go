@@ -23,6 +23,7 @@ import (
 	v4l "github.com/vladimirvivien/go4vl/v4l2"
 	"golang.org/x/sys/unix"
 
+	"vigil/adapters/mjpeg"
 	"vigil/ports"
 	"vigil/vision"
 )
@@ -62,7 +63,7 @@ type Camera struct {
 	stride  int    // bytes per YUYV row
 	n       int64
 	backoff time.Duration
-	trouble *trouble
+	trouble *mjpeg.Trouble
 	// Reopens counts how often the device was opened again; Dropped how
 	// many frames could not be used.
 	Reopens, Dropped int
@@ -93,7 +94,7 @@ func Open(cfg Config) (*Camera, error) {
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = 10 * time.Second
 	}
-	return &Camera{cfg: cfg, dec: vision.NewLumaDecoder(0), queued: -1, trouble: newTrouble(cfg.Log, "v4l2:"+cfg.Device)}, nil
+	return &Camera{cfg: cfg, dec: vision.NewLumaDecoder(0), queued: -1, trouble: mjpeg.NewTrouble(cfg.Log, "v4l2:"+cfg.Device)}, nil
 }
 
 func (c *Camera) open() error {
@@ -170,7 +171,7 @@ func (c *Camera) Next(ctx context.Context) (vision.Frame, error) {
 		if c.dev == nil {
 			if err := c.open(); err != nil {
 				err = fmt.Errorf("v4l2: open %s: %w", c.cfg.Device, err)
-				c.trouble.fail(time.Now(), err)
+				c.trouble.Fail(time.Now(), err)
 				if err := c.wait(ctx, err); err != nil {
 					return vision.Frame{}, err
 				}
@@ -180,7 +181,7 @@ func (c *Camera) Next(ctx context.Context) (vision.Frame, error) {
 		f, err := c.capture(ctx)
 		if err == nil {
 			c.backoff = 0
-			c.trouble.ok()
+			c.trouble.OK()
 			return f, nil
 		}
 		if errors.Is(err, errSkip) {
@@ -190,7 +191,7 @@ func (c *Camera) Next(ctx context.Context) (vision.Frame, error) {
 		if ctx.Err() != nil {
 			continue
 		}
-		c.trouble.fail(time.Now(), err)
+		c.trouble.Fail(time.Now(), err)
 		c.close() // the device failed or stalled: reopen after a pause
 		c.Reopens++
 		if err := c.wait(ctx, err); err != nil {
@@ -380,4 +381,4 @@ func (c *Camera) Close() error {
 
 // Problem is why the camera delivers no frames, "" while they flow. Safe
 // to call from any goroutine.
-func (c *Camera) Problem() string { return c.trouble.problem() }
+func (c *Camera) Problem() string { return c.trouble.Problem() }
