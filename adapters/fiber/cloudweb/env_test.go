@@ -82,6 +82,15 @@ func (e *env) serveWith(cfg cloud.Config, wrap func(ports.Presigner) ports.Presi
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := *e
+	n.svc, n.web, n.base = svc, web, serveWeb(t, web)
+	return &n
+}
+
+// serveWeb serves web on a free local port until the test ends and returns
+// its base URL.
+func serveWeb(t *testing.T, web *cloudweb.Server) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -95,9 +104,7 @@ func (e *env) serveWith(cfg cloud.Config, wrap func(ports.Presigner) ports.Presi
 			t.Errorf("serve: %v", err)
 		}
 	})
-	n := *e
-	n.svc, n.web, n.base = svc, web, "http://"+ln.Addr().String()
-	return &n
+	return "http://" + ln.Addr().String()
 }
 
 // tenant is one account with a license, signed in through the API.

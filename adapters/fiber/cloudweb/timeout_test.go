@@ -1,10 +1,8 @@
 package cloudweb_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -50,23 +48,11 @@ func TestRequestTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- web.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	base := serveWeb(t, web)
 
 	client := &http.Client{Timeout: 10 * time.Second}
 	for i := range 2 { // the second on the same connection
-		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/api/v1/devices", nil)
+		req, _ := http.NewRequest("GET", base+"/api/v1/devices", nil)
 		req.AddCookie(&http.Cookie{Name: "vigil_session", Value: "a-session-token"})
 		t0 := time.Now()
 		resp, err := client.Do(req)
