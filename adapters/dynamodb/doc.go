@@ -1,8 +1,9 @@
 // Package dynamodb keeps vigil-cloud's metadata in one DynamoDB table (or
 // a DynamoDB-compatible server such as dynalite): accounts, users,
-// licenses, devices, verified images, rejected uploads, sessions and rate
-// counters. It implements ports.Directory and ports.ImageIndex for the
-// validator and the cloud app's ports.
+// licenses, devices, upload verdicts, verified images, rejected uploads,
+// sessions and rate counters. It implements ports.Directory,
+// ports.ImageIndex and ports.Verdicts for the validator and the cloud
+// app's ports.
 //
 // # Table layout
 //
@@ -16,12 +17,14 @@
 //	ACCOUNT#{acct}        DEVICE#{dev}                    Name, SecretHash, EnrolledMs, Revoked, RevokedMs, LastUploadMs, SeatTracked
 //	ACCOUNT#{acct}        IMAGE#{ts}#{dev}#{event}-{n}    an ImageRecord (Faces as a list of maps, FaceCount)
 //	ACCOUNT#{acct}        REJECT#{ts}#{dev}#{id}          a Rejection
+//	ACCOUNT#{acct}        VERDICT#{dev}#{id}              an upload's one verdict: Verdict (accepted|rejected), Reason, Detail, SourceKey, Bytes, SHA256, AtMs
 //	USER#{email}          USER                            AccountID, PasswordHash, Created (sign-in lookup)
 //	LICENSEKEY#{sha256}   LICENSEKEY                      AccountID (enrollment lookup by the key's hash)
 //	DEVICE#{dev}          DEVICE                          AccountID (device authentication lookup)
 //	SESSION#{sha256}      SESSION                         AccountID, Email, CSRF, ExpiresMs, ttl (epoch s)
 //	RATE#{key}            SLOT#{slot}                     N, ttl (a sliding-window slot count: domain.RateSlots)
 //	REJECTED              REJECT#{ts}#{id}                a rejection whose key named no valid account
+//	REJECTED              VERDICT##{id}                   its verdict (always rejected)
 //
 // {ts} is the UTC time as 20060102T150405.000Z, so a Query with
 // ScanIndexForward=false lists newest first. An image's {ts} is its event
@@ -29,6 +32,13 @@
 // {dev}.{event}-{n} alone; a rejection's {ts} is its event's time when its
 // ID is {event}-{n} (so a retried rejection hits the same item) and
 // otherwise 00000000T000000.000Z (listed last).
+//
+// Verdicts: the validator puts an upload's VERDICT item on condition
+// attribute_not_exists(PK) before any of the verdict's effects (the
+// quarantine copy, the IMAGE or REJECT item, the clean copy), so of two
+// deliveries judging one upload at once exactly one verdict is recorded
+// and the other follows it; the IMAGE and REJECT items stay as the
+// gallery's and the device status's records. Verdicts are never deleted.
 //
 // Seats: the LICENSE item's SeatsUsed is raised by a conditional update
 // (SeatsUsed < Seats, state active, not expired, same key hash) that adds

@@ -13,10 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"vigil/domain"
-	"vigil/ports"
 )
-
-var _ ports.Outcomes = (*Table)(nil)
 
 // imageSortKey is the SK of an image: its event's time, device and ID.
 func imageSortKey(dev, id string) (string, error) {
@@ -104,44 +101,6 @@ func (t *Table) Image(ctx context.Context, acct, dev, id string) (domain.ImageRe
 		return domain.ImageRecord{}, domain.E(op, domain.NotFound, fmt.Errorf("no image %s", domain.ImageKey(dev, id)))
 	}
 	return imageFrom(acct, it), nil
-}
-
-// Recorded implements ports.Outcomes: the image and the rejection recorded
-// for the upload ID id of the account's device (two consistent reads), each
-// nil when absent.
-func (t *Table) Recorded(ctx context.Context, acct, dev, id string) (*domain.ImageRecord, *domain.Rejection, error) {
-	const op = "recorded"
-	if err := checkAccount(op, acct); err != nil {
-		return nil, nil, err
-	}
-	if err := checkDevice(op, dev); err != nil {
-		return nil, nil, err
-	}
-	sk, err := imageSortKey(dev, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	var (
-		img *domain.ImageRecord
-		rej *domain.Rejection
-	)
-	it, err := t.get(ctx, op, key(accountPK+acct, sk))
-	if err != nil {
-		return nil, nil, err
-	}
-	if it != nil {
-		r := imageFrom(acct, it)
-		img = &r
-	}
-	it, err = t.get(ctx, op, key(accountPK+acct, rejectionSortKey(domain.Rejection{DeviceID: dev, ID: id})))
-	if err != nil {
-		return nil, nil, err
-	}
-	if it != nil {
-		r := rejectionFrom(it)
-		rej = &r
-	}
-	return img, rej, nil
 }
 
 // encodeCursor and decodeCursor carry a sort key between pages; the

@@ -3,6 +3,7 @@ package dynamodb_test
 import (
 	"errors"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,48 +11,100 @@ import (
 	"vigil/adapters/inmem"
 	"vigil/app/validator"
 	"vigil/domain"
+	"vigil/ports"
 )
 
-// TestRecorded: the outcome lookup finds an upload's image and rejection
-// by account, device and ID, and nothing for another ID, device or account.
-func TestRecorded(t *testing.T) {
+// TestSettleVerdictExclusive: deliveries settling different verdicts on one
+// upload at the same time (the conditional put) yield exactly one winner,
+// and every caller gets the winner's verdict back, as does a later lookup;
+// another upload, device or account has none.
+func TestSettleVerdictExclusive(t *testing.T) {
 	tab := dynamotest.Start(t).Table(t)
 	ctx := ctxT(t)
 	seed := dynamotest.SeedDevice(t, tab, 2)
 	acct, dev := seed.Account.ID, seed.Device.ID
-	taken := time.Now().UTC().Truncate(time.Millisecond)
-	ev := eventAt(taken)
-	id := string(ev) + "-1"
-	img, rej, err := tab.Recorded(ctx, acct, dev, id)
-	if err != nil || img != nil || rej != nil {
-		t.Fatalf("nothing recorded: %+v %+v %v", img, rej, err)
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	id := string(eventAt(at)) + "-1"
+	if _, found, err := tab.Verdict(ctx, acct, dev, id); err != nil || found {
+		t.Fatalf("nothing recorded: %v, %v", found, err)
 	}
-	if err := tab.PutImage(ctx, domain.ImageRecord{AccountID: acct, DeviceID: dev, ID: id, EventID: string(ev), TakenAt: taken,
-		VerifiedAt: taken, Key: "images/x.jpg", ThumbKey: "thumbs/x.jpg", Bytes: 7, Width: 4, Height: 3}); err != nil {
-		t.Fatal(err)
+	const n = 8
+	type result struct {
+		v   ports.Verdict
+		won bool
+		err error
 	}
-	img, rej, err = tab.Recorded(ctx, acct, dev, id)
-	if err != nil || img == nil || rej != nil || img.ID != id || img.Width != 4 || img.Key != "images/x.jpg" {
-		t.Fatalf("image recorded: %+v %+v %v", img, rej, err)
+	results := make([]result, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		v := ports.Verdict{AccountID: acct, DeviceID: dev, ID: id, SourceKey: "uploads/x", Bytes: int64(i), SHA256: "ab", At: at}
+		if i%2 == 0 {
+			v.Accepted = true
+		} else {
+			v.Reason, v.Detail = domain.DeviceRevoked, "the device was revoked"
+		}
+		wg.Go(func() {
+			<-start
+			got, won, err := tab.Settle(ctx, v)
+			results[i] = result{got, won, err}
+		})
 	}
-	id2 := string(ev) + "-2"
-	if err := tab.PutRejection(ctx, domain.Rejection{AccountID: acct, DeviceID: dev, ID: id2, Reason: domain.DeviceRevoked,
-		QuarantineKey: "quarantine/y", Detail: "revoked", RejectedAt: taken}); err != nil {
-		t.Fatal(err)
-	}
-	img, rej, err = tab.Recorded(ctx, acct, dev, id2)
-	if err != nil || img != nil || rej == nil || rej.ID != id2 || rej.Reason != domain.DeviceRevoked || rej.QuarantineKey != "quarantine/y" {
-		t.Fatalf("rejection recorded: %+v %+v %v", img, rej, err)
-	}
-	other := dynamotest.SeedDevice(t, tab, 1)
-	for _, c := range []struct{ acct, dev, id string }{{acct, other.Device.ID, id}, {other.Account.ID, dev, id2}, {acct, dev, string(ev) + "-3"}} {
-		if img, rej, err := tab.Recorded(ctx, c.acct, c.dev, c.id); err != nil || img != nil || rej != nil {
-			t.Errorf("%v: %+v %+v %v, want nothing", c, img, rej, err)
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i, r := range results {
+		if r.err != nil {
+			t.Fatalf("settle %d: %v", i, r.err)
+		}
+		if r.won {
+			if winner >= 0 {
+				t.Fatalf("settles %d and %d both won", winner, i)
+			}
+			winner = i
 		}
 	}
-	for _, c := range []struct{ acct, dev, id string }{{"acct_bad", dev, id}, {acct, "dev_bad", id}, {acct, dev, "not-an-id"}} {
-		if _, _, err := tab.Recorded(ctx, c.acct, c.dev, c.id); domain.KindOf(err) != domain.Invalid {
-			t.Errorf("%v: %v, want Invalid", c, err)
+	if winner < 0 {
+		t.Fatal("no settle won")
+	}
+	want := results[winner].v
+	if want.Bytes != int64(winner) || want.Accepted != (winner%2 == 0) {
+		t.Fatalf("the winner %d got %+v back", winner, want)
+	}
+	for i, r := range results {
+		if r.v.Accepted != want.Accepted || r.v.Reason != want.Reason || r.v.Bytes != want.Bytes || !r.v.At.Equal(at) {
+			t.Errorf("settle %d got %+v, want the winner's %+v", i, r.v, want)
+		}
+	}
+	got, found, err := tab.Verdict(ctx, acct, dev, id)
+	if err != nil || !found || got.Accepted != want.Accepted || got.Reason != want.Reason || got.Bytes != want.Bytes ||
+		got.AccountID != acct || got.DeviceID != dev || got.ID != id || got.SourceKey != "uploads/x" || got.SHA256 != "ab" || !got.At.Equal(at) {
+		t.Fatalf("Verdict: %+v, %v, %v; want %+v", got, found, err, want)
+	}
+	other := dynamotest.SeedDevice(t, tab, 1)
+	for _, c := range []struct{ acct, dev, id string }{{acct, other.Device.ID, id}, {other.Account.ID, dev, id}, {acct, dev, string(eventAt(at)) + "-2"}} {
+		if v, found, err := tab.Verdict(ctx, c.acct, c.dev, c.id); err != nil || found {
+			t.Errorf("%v: %+v %v %v, want nothing", c, v, found, err)
+		}
+	}
+	// A key that named no account: kept apart, still exclusive.
+	bad := ports.Verdict{ID: "key-0123abcd", Reason: domain.BadKey, SourceKey: "uploads/junk", At: at}
+	if _, won, err := tab.Settle(ctx, bad); err != nil || !won {
+		t.Fatalf("settle without an account: %v, %v", won, err)
+	}
+	if got, won, err := tab.Settle(ctx, bad); err != nil || won || got.Reason != domain.BadKey {
+		t.Fatalf("second settle without an account: %+v, %v, %v", got, won, err)
+	}
+	for _, v := range []ports.Verdict{
+		{AccountID: "acct_bad", DeviceID: dev, ID: id, Reason: domain.Corrupt},
+		{AccountID: acct, DeviceID: "dev_bad", ID: id, Reason: domain.Corrupt},
+		{AccountID: acct, DeviceID: dev, ID: "a#b", Reason: domain.Corrupt},
+		{AccountID: acct, DeviceID: dev, ID: id},                                         // rejected without a reason
+		{AccountID: acct, DeviceID: dev, ID: id, Accepted: true, Reason: domain.Corrupt}, // accepted with one
+		{ID: "key-1", Accepted: true},                                                    // accepted without an account
+	} {
+		if _, _, err := tab.Settle(ctx, v); domain.KindOf(err) != domain.Invalid {
+			t.Errorf("%+v: %v, want Invalid", v, err)
 		}
 	}
 }

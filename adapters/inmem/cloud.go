@@ -195,13 +195,14 @@ func (c *Cloud) Grants() int {
 }
 
 // Directory is an in-memory twin of the cloud's account directory
-// (ports.Directory) and image index (ports.ImageIndex): licenses and devices
-// set by the test, images and rejections recorded by the validator with
-// the same conditional semantics as the DynamoDB table. Safe for concurrent
-// use.
+// (ports.Directory), image index (ports.ImageIndex) and verdicts
+// (ports.Verdicts): licenses and devices set by the test, verdicts, images
+// and rejections recorded by the validator with the same conditional
+// semantics as the DynamoDB table. Safe for concurrent use.
 type Directory struct {
 	// Fail, when set, runs first in every call ("standing", "put_image",
-	// "put_rejection", "recorded"); an error it returns is the call's.
+	// "put_rejection", "verdict", "settle"); an error it returns is the
+	// call's.
 	Fail func(op string) error
 
 	mu         sync.Mutex
@@ -209,18 +210,20 @@ type Directory struct {
 	devices    map[string]domain.Device  // by account/device
 	images     map[string]domain.ImageRecord
 	rejections map[string]domain.Rejection
+	verdicts   map[string]ports.Verdict
 }
 
 var (
 	_ ports.Directory  = (*Directory)(nil)
 	_ ports.ImageIndex = (*Directory)(nil)
-	_ ports.Outcomes   = (*Directory)(nil)
+	_ ports.Verdicts   = (*Directory)(nil)
 )
 
 func (d *Directory) init() {
 	if d.licenses == nil {
 		d.licenses, d.devices = map[string]domain.License{}, map[string]domain.Device{}
 		d.images, d.rejections = map[string]domain.ImageRecord{}, map[string]domain.Rejection{}
+		d.verdicts = map[string]ports.Verdict{}
 	}
 }
 
@@ -294,27 +297,46 @@ func (d *Directory) PutRejection(ctx context.Context, r domain.Rejection) error 
 	return nil
 }
 
-// Recorded implements ports.Outcomes: copies of the image and the
-// rejection recorded for the account's device and ID, each nil when absent.
-func (d *Directory) Recorded(ctx context.Context, accountID, deviceID, id string) (*domain.ImageRecord, *domain.Rejection, error) {
-	if err := d.check(ctx, "recorded"); err != nil {
-		return nil, nil, err
+// Verdict implements ports.Verdicts.
+func (d *Directory) Verdict(ctx context.Context, accountID, deviceID, id string) (ports.Verdict, bool, error) {
+	if err := d.check(ctx, "verdict"); err != nil {
+		return ports.Verdict{}, false, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	k := accountID + "/" + deviceID + "/" + id
-	var (
-		img *domain.ImageRecord
-		rej *domain.Rejection
-	)
-	if r, ok := d.images[k]; ok {
-		r.Faces = slices.Clone(r.Faces)
-		img = &r
+	v, ok := d.verdicts[accountID+"/"+deviceID+"/"+id]
+	return v, ok, nil
+}
+
+// Settle implements ports.Verdicts: v is recorded unless the upload has a
+// verdict, which is returned instead.
+func (d *Directory) Settle(ctx context.Context, v ports.Verdict) (ports.Verdict, bool, error) {
+	if err := d.check(ctx, "settle"); err != nil {
+		return ports.Verdict{}, false, err
 	}
-	if r, ok := d.rejections[k]; ok {
-		rej = &r
+	if v.ID == "" || v.Accepted == (v.Reason != "") {
+		return ports.Verdict{}, false, domain.E("inmem: settle", domain.Invalid, fmt.Errorf("verdict %+v: want an ID and a reason exactly when rejected", v))
 	}
-	return img, rej, nil
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.init()
+	k := v.AccountID + "/" + v.DeviceID + "/" + v.ID
+	if got, ok := d.verdicts[k]; ok {
+		return got, false, nil
+	}
+	d.verdicts[k] = v
+	return v, true, nil
+}
+
+// Verdicts returns the recorded verdicts, sorted by account, device and ID.
+func (d *Directory) Verdicts() []ports.Verdict {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]ports.Verdict, 0, len(d.verdicts))
+	for _, k := range slices.Sorted(maps.Keys(d.verdicts)) {
+		out = append(out, d.verdicts[k])
+	}
+	return out
 }
 
 // Images returns the recorded images, sorted by key.

@@ -17,7 +17,7 @@ import (
 type directory struct {
 	ports.Directory
 	ports.ImageIndex
-	ports.Outcomes
+	ports.Verdicts
 	acct, dev string
 	revoke    func()
 	suspend   func()
@@ -60,16 +60,35 @@ func contract(t *testing.T, d directory) {
 	if err := d.PutRejection(ctx, rej); domain.KindOf(err) != domain.Conflict {
 		t.Errorf("second PutRejection: %v", err)
 	}
-	if got, none, err := d.Recorded(ctx, d.acct, d.dev, img.ID); err != nil || got == nil || none != nil ||
-		got.ID != img.ID || got.Key != img.Key || len(got.Faces) != 1 {
-		t.Errorf("Recorded image: %+v, %+v, %v", got, none, err)
+	acc := ports.Verdict{AccountID: d.acct, DeviceID: d.dev, ID: string(ev) + "-3", Accepted: true, SourceKey: "uploads/v",
+		Bytes: 10, SHA256: "ab", At: now.UTC().Truncate(time.Millisecond)}
+	if _, found, err := d.Verdict(ctx, d.acct, d.dev, acc.ID); err != nil || found {
+		t.Errorf("Verdict of nothing: %v, %v", found, err)
 	}
-	if none, got, err := d.Recorded(ctx, d.acct, d.dev, rej.ID); err != nil || got == nil || none != nil ||
-		got.ID != rej.ID || got.Reason != rej.Reason || got.QuarantineKey != rej.QuarantineKey {
-		t.Errorf("Recorded rejection: %+v, %+v, %v", none, got, err)
+	if got, won, err := d.Settle(ctx, acc); err != nil || !won || !same(got, acc) {
+		t.Errorf("first Settle: %+v, %v, %v", got, won, err)
 	}
-	if a, b, err := d.Recorded(ctx, d.acct, d.dev, string(ev)+"-3"); err != nil || a != nil || b != nil {
-		t.Errorf("Recorded of nothing: %+v, %+v, %v", a, b, err)
+	rejv := acc
+	rejv.Accepted, rejv.Reason, rejv.Detail, rejv.At = false, domain.DeviceRevoked, "revoked", acc.At.Add(time.Second)
+	if got, won, err := d.Settle(ctx, rejv); err != nil || won || !same(got, acc) {
+		t.Errorf("second Settle: %+v, %v, %v; want the first verdict", got, won, err)
+	}
+	if got, found, err := d.Verdict(ctx, d.acct, d.dev, acc.ID); err != nil || !found || !same(got, acc) {
+		t.Errorf("Verdict: %+v, %v, %v", got, found, err)
+	}
+	rejv.ID = string(ev) + "-4"
+	if got, won, err := d.Settle(ctx, rejv); err != nil || !won || !same(got, rejv) {
+		t.Errorf("Settle of a reject: %+v, %v, %v", got, won, err)
+	}
+	if got, found, err := d.Verdict(ctx, d.acct, d.dev, rejv.ID); err != nil || !found || !same(got, rejv) {
+		t.Errorf("Verdict of a reject: %+v, %v, %v", got, found, err)
+	}
+	bad := ports.Verdict{ID: "key-0123", Reason: domain.BadKey, SourceKey: "uploads/junk", At: acc.At}
+	if got, won, err := d.Settle(ctx, bad); err != nil || !won || !same(got, bad) {
+		t.Errorf("Settle without an account: %+v, %v, %v", got, won, err)
+	}
+	if _, _, err := d.Settle(ctx, ports.Verdict{AccountID: d.acct, DeviceID: d.dev, ID: string(ev) + "-5"}); domain.KindOf(err) != domain.Invalid {
+		t.Errorf("a rejected verdict without a reason: %v, want Invalid", err)
 	}
 	if err := d.PutRejection(ctx, domain.Rejection{ID: "key-0123", SourceKey: "uploads/junk", Reason: domain.BadKey, RejectedAt: now}); err != nil {
 		t.Errorf("a rejection without an account: %v", err)
@@ -93,7 +112,7 @@ func TestDirectoryContractInmem(t *testing.T) {
 	lic := domain.License{AccountID: acct, Seats: 1, SeatsUsed: 1, State: domain.LicenseActive, Expires: now.AddDate(1, 0, 0)}
 	d.SetLicense(lic)
 	d.SetDevice(domain.Device{AccountID: acct, ID: dev})
-	contract(t, directory{Directory: d, ImageIndex: d, Outcomes: d, acct: acct, dev: dev,
+	contract(t, directory{Directory: d, ImageIndex: d, Verdicts: d, acct: acct, dev: dev,
 		revoke: func() { d.SetDevice(domain.Device{AccountID: acct, ID: dev, Revoked: true, RevokedAt: now}) },
 		suspend: func() {
 			lic.State = domain.LicenseSuspended
@@ -105,7 +124,7 @@ func TestDirectoryContractDynalite(t *testing.T) {
 	tab := dynamotest.Start(t).Table(t)
 	seed := dynamotest.SeedDevice(t, tab, 2)
 	ctx := context.Background()
-	contract(t, directory{Directory: tab, ImageIndex: tab, Outcomes: tab, acct: seed.Account.ID, dev: seed.Device.ID,
+	contract(t, directory{Directory: tab, ImageIndex: tab, Verdicts: tab, acct: seed.Account.ID, dev: seed.Device.ID,
 		revoke: func() {
 			if err := tab.Revoke(ctx, seed.Account.ID, seed.Device.ID, time.Now()); err != nil {
 				t.Fatal(err)
@@ -116,4 +135,12 @@ func TestDirectoryContractDynalite(t *testing.T) {
 				t.Fatal(err)
 			}
 		}})
+}
+
+// same reports whether two verdicts are equal, their times to the
+// millisecond (what the table keeps).
+func same(a, b ports.Verdict) bool {
+	ta, tb := a.At, b.At
+	a.At, b.At = time.Time{}, time.Time{}
+	return a == b && ta.Truncate(time.Millisecond).Equal(tb.Truncate(time.Millisecond))
 }

@@ -21,14 +21,14 @@ type Stores struct {
 	Production ports.Production
 	Directory  ports.Directory
 	Index      ports.ImageIndex
-	// Outcomes looks up what an earlier delivery recorded; nil: Index,
-	// when it implements ports.Outcomes too.
-	Outcomes ports.Outcomes
+	// Verdicts keeps each upload's one verdict; nil: Index, when it
+	// implements ports.Verdicts too.
+	Verdicts ports.Verdicts
 }
 
 func (s *Stores) check() error {
-	if s.Outcomes == nil {
-		s.Outcomes, _ = s.Index.(ports.Outcomes)
+	if s.Verdicts == nil {
+		s.Verdicts, _ = s.Index.(ports.Verdicts)
 	}
 	var missing []string
 	if s.Uploads == nil {
@@ -46,8 +46,8 @@ func (s *Stores) check() error {
 	if s.Index == nil {
 		missing = append(missing, "image index")
 	}
-	if s.Outcomes == nil {
-		missing = append(missing, "outcome lookup")
+	if s.Verdicts == nil {
+		missing = append(missing, "verdict")
 	}
 	if len(missing) > 0 {
 		return domain.E("validator", domain.Invalid, fmt.Errorf("no %s store", strings.Join(missing, ", ")))
@@ -61,7 +61,7 @@ type Verdict string
 const (
 	Accepted  Verdict = "accepted"  // verified; clean copy, thumbnail and item in production
 	Rejected  Verdict = "rejected"  // quarantined with a REJECT item
-	Duplicate Verdict = "duplicate" // handled before: the item exists already
+	Duplicate Verdict = "duplicate" // an earlier or concurrent delivery's verdict, followed
 	Gone      Verdict = "gone"      // the upload object is not there (handled by an earlier delivery)
 	Ignored   Verdict = "ignored"   // not an upload key: none of the validator's work
 )
@@ -83,19 +83,23 @@ type Outcome struct {
 // Pipeline is the validator's use case (DESIGN.md §4): for one upload
 // object, parse its key → check its size → read it under a hard limit →
 // inspect it → check the device and its license → find faces → record the
-// image (only if absent) → put a clean copy and a thumbnail to production
-// (only if absent) → delete the upload. Any failure to verify quarantines
-// the upload with a REJECT item instead. Errors of the stores (down,
+// verdict (only if none is) → record the image (only if absent) → put a
+// clean copy and a thumbnail to production (only if absent) → delete the
+// upload. Any failure to verify records a rejected verdict, quarantines the
+// upload and records a REJECT item instead. Errors of the stores (down,
 // refusing) are returned, never taken for a verdict, so the caller retries
 // the event; every step is idempotent, so a retried or duplicated event
 // yields one object and one item.
 //
-// Verdicts are sticky: before judging an upload the pipeline looks up what
-// an earlier delivery recorded for it and follows that (an IMAGE item: the
-// accept is completed; a REJECT item: the reject is), so a redelivery after
-// a partial failure never flips the verdict, whatever changed meanwhile
-// (the device revoked or restored, the license, a slower decode). The image
-// item is recorded before the clean copy is published for that reason.
+// Verdicts are exclusive and sticky: each upload has one verdict, recorded
+// by a conditional write before any of its effects. A delivery first looks
+// the verdict up and, when there is one, completes it instead of judging
+// the upload again; of two deliveries judging at once (the event and the
+// sweep, two retries), the one whose write loses follows the winner's
+// verdict, whatever it found itself. So a redelivery after a partial
+// failure or a concurrent delivery never flips the verdict, whatever
+// changed meanwhile (the device revoked or restored, the license, a slower
+// decode), and an upload ends in production or in quarantine, never both.
 type Pipeline struct {
 	s      Stores
 	fd     *vision.FaceDetector
@@ -106,7 +110,7 @@ type Pipeline struct {
 
 // NewPipeline returns a pipeline over s. fd nil: no face detection; now nil:
 // time.Now; log nil: no logs.
-// s.Outcomes nil: s.Index, which must then implement ports.Outcomes.
+// s.Verdicts nil: s.Index, which must then implement ports.Verdicts.
 func NewPipeline(s Stores, fd *vision.FaceDetector, limits domain.VerifyLimits, now func() time.Time, log *slog.Logger) (*Pipeline, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -188,19 +192,12 @@ func (p *Pipeline) handle(ctx context.Context, key string, t *timings) (Outcome,
 		return o, fmt.Errorf("validator: size of %s: %w", key, err)
 	}
 	o.Bytes = size
-	recImg, recRej, err := p.s.Outcomes.Recorded(ctx, k.AccountID, k.DeviceID, k.ID())
+	rec, found, err := p.s.Verdicts.Verdict(ctx, k.AccountID, k.DeviceID, k.ID())
 	if err != nil {
-		return o, fmt.Errorf("validator: recorded outcome of %s: %w", key, err)
+		return o, fmt.Errorf("validator: verdict of %s: %w", key, err)
 	}
-	switch {
-	case recImg != nil:
-		if recRej != nil {
-			p.log.LogAttrs(ctx, slog.LevelWarn, "upload has both an image and a rejection recorded; completing the accept",
-				slog.String("key", truncate(key, 300)))
-		}
-		return p.completeAccept(ctx, o, k, *recImg, t)
-	case recRej != nil:
-		return p.completeReject(ctx, o, *recRej, t)
+	if found {
+		return p.follow(ctx, o, k, rec, t)
 	}
 	if size == 0 { // nothing to read (a ranged GET of it is an error)
 		return p.reject(ctx, o, k, domain.EmptyFile, "no bytes", nil, t)
@@ -258,25 +255,46 @@ func (p *Pipeline) handle(ctx context.Context, key string, t *timings) (Outcome,
 	}
 	o.Faces = len(v.Faces)
 
-	start = time.Now()
-	defer func() { t.store = time.Since(start) }()
-	o.ImageKey, o.ThumbKey = k.ImageKey(), k.ThumbKey()
 	sum := sha256.Sum256(data)
+	verdict := ports.Verdict{AccountID: k.AccountID, DeviceID: k.DeviceID, ID: k.ID(), Accepted: true,
+		SourceKey: key, Bytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), At: now.UTC()}
+	// The verdict is recorded first: a delivery that fails after this
+	// point is completed by the next one, never judged again.
+	start = time.Now()
+	rec, won, err := p.s.Verdicts.Settle(ctx, verdict)
+	t.store = time.Since(start)
+	if err != nil {
+		return o, fmt.Errorf("validator: record the verdict on %s: %w", key, err)
+	}
+	if !won {
+		if !rec.Accepted { // a concurrent delivery rejected it first
+			return p.follow(ctx, o, k, rec, t)
+		}
+		o.Verdict = Duplicate
+	} else {
+		o.Verdict = Accepted
+	}
+	return p.accepted(ctx, o, k, rec, v, clean, t)
+}
+
+// accepted completes the accept of verdict: it records the image (only if
+// absent) and publishes the clean copy and its thumbnail. v is the
+// inspection's verdict, with its faces.
+func (p *Pipeline) accepted(ctx context.Context, o Outcome, k UploadKey, verdict ports.Verdict, v domain.ImageVerdict, clean Clean, t *timings) (Outcome, error) {
+	start := time.Now()
+	defer func() { t.store += time.Since(start) }()
+	o.Width, o.Height, o.Faces = v.Width, v.Height, len(v.Faces)
+	o.ImageKey, o.ThumbKey = k.ImageKey(), k.ThumbKey()
 	rec := domain.ImageRecord{
 		AccountID: k.AccountID, DeviceID: k.DeviceID, ID: k.ID(), EventID: string(k.EventID),
-		TakenAt: k.EventID.Time().UTC(), VerifiedAt: now.UTC(),
-		Key: o.ImageKey, ThumbKey: o.ThumbKey, SourceKey: key,
+		TakenAt: k.EventID.Time().UTC(), VerifiedAt: verdict.At.UTC(),
+		Key: o.ImageKey, ThumbKey: o.ThumbKey, SourceKey: o.Key,
 		Bytes: int64(len(clean.JPEG)), Width: v.Width, Height: v.Height,
-		SHA256: hex.EncodeToString(sum[:]), Faces: v.Faces,
+		SHA256: verdict.SHA256, Faces: v.Faces,
 	}
-	// The verdict is committed first: a delivery that fails after this
-	// point is completed by the next one, never judged again.
-	o.Verdict = Accepted
-	switch err := p.s.Index.PutImage(ctx, rec); {
-	case domain.KindOf(err) == domain.Conflict:
-		o.Verdict = Duplicate
-	case err != nil:
-		return o, fmt.Errorf("validator: record %s: %w", key, err)
+	// A Conflict is an earlier delivery's item, of the same verdict.
+	if err := p.s.Index.PutImage(ctx, rec); err != nil && domain.KindOf(err) != domain.Conflict {
+		return o, fmt.Errorf("validator: record %s: %w", o.Key, err)
 	}
 	return o, p.publish(ctx, o, clean)
 }
@@ -299,17 +317,23 @@ func (p *Pipeline) publish(ctx context.Context, o Outcome, clean Clean) error {
 	return nil
 }
 
-// completeAccept finishes the accept an earlier delivery recorded as rec:
-// the upload is verified again only to make its clean copy (the device's
-// standing is not asked again), published and deleted. Failing to remake
-// the copy is an error, retried: the verdict is accepted, for good.
-func (p *Pipeline) completeAccept(ctx context.Context, o Outcome, k UploadKey, rec domain.ImageRecord, t *timings) (Outcome, error) {
+// follow completes the verdict an earlier or concurrent delivery recorded
+// for the upload: an accept verifies the upload again only to make its
+// clean copy and find its faces (the device's standing is not asked
+// again); failing to is an error, retried: the verdict is accepted, for
+// good. A reject quarantines the upload and records why.
+func (p *Pipeline) follow(ctx context.Context, o Outcome, k UploadKey, verdict ports.Verdict, t *timings) (Outcome, error) {
+	if !verdict.Accepted {
+		o, err := p.rejected(ctx, o, verdict, t)
+		if o.Verdict != Gone {
+			o.Verdict = Duplicate
+		}
+		return o, err
+	}
 	o.Verdict = Duplicate
-	o.ImageKey, o.ThumbKey = k.ImageKey(), k.ThumbKey()
-	o.Width, o.Height, o.Faces = rec.Width, rec.Height, len(rec.Faces)
 	start := time.Now()
 	data, err := p.s.Uploads.Read(ctx, o.Key, p.limits.MaxBytes)
-	t.read = time.Since(start)
+	t.read += time.Since(start)
 	if domain.KindOf(err) == domain.NotFound {
 		o.Verdict = Gone
 		return o, nil
@@ -319,46 +343,32 @@ func (p *Pipeline) completeAccept(ctx context.Context, o Outcome, k UploadKey, r
 	}
 	start = time.Now()
 	v, img, err := verify(ctx, data, p.limits)
-	t.inspect = time.Since(start)
-	if err != nil {
-		return o, fmt.Errorf("validator: inspect %s: %w", o.Key, err)
+	t.inspect += time.Since(start)
+	if err == nil && img == nil {
+		err = fmt.Errorf("verifying it again found %s (%s)", v.Reason, v.Detail)
 	}
-	if img == nil {
-		return o, fmt.Errorf("validator: %s is recorded as accepted, but verifying it again found %s (%s): retried", o.Key, v.Reason, v.Detail)
+	if err != nil {
+		return o, fmt.Errorf("validator: %s is recorded as accepted, but: %w; retried", o.Key, err)
 	}
 	start = time.Now()
-	clean, err := encodeClean(img)
-	t.finish = time.Since(start)
-	if err != nil {
-		return o, fmt.Errorf("validator: %s is recorded as accepted, but remaking its clean copy failed: %w", o.Key, err)
+	v, clean := finish(v, img, p.fd)
+	t.finish += time.Since(start)
+	if !v.Accepted {
+		return o, fmt.Errorf("validator: %s is recorded as accepted, but remaking its clean copy found %s (%s); retried", o.Key, v.Reason, v.Detail)
 	}
-	start = time.Now()
-	defer func() { t.store = time.Since(start) }()
-	return o, p.publish(ctx, o, clean)
+	return p.accepted(ctx, o, k, verdict, v, clean, t)
 }
 
-// completeReject finishes the reject an earlier delivery recorded as rej:
-// the quarantined copy was made before the item, so only the upload's
-// deletion may be missing.
-func (p *Pipeline) completeReject(ctx context.Context, o Outcome, rej domain.Rejection, t *timings) (Outcome, error) {
+// rejected completes the reject of verdict: it quarantines the upload (a
+// copy, the same bytes on every delivery), records the rejection (only if
+// absent) and deletes the upload.
+func (p *Pipeline) rejected(ctx context.Context, o Outcome, verdict ports.Verdict, t *timings) (Outcome, error) {
 	start := time.Now()
-	defer func() { t.store = time.Since(start) }()
-	o.Verdict, o.Reason, o.Detail, o.QuarantineKey = Duplicate, rej.Reason, rej.Detail, rej.QuarantineKey
-	if err := p.s.Uploads.Delete(ctx, o.Key); err != nil {
-		return o, fmt.Errorf("validator: delete %s: %w", o.Key, err)
-	}
-	return o, nil
-}
-
-// reject quarantines the upload and records why. k is the parsed key (its
-// zero value when the key did not parse); data the bytes read, if any.
-func (p *Pipeline) reject(ctx context.Context, o Outcome, k UploadKey, r domain.Reason, detail string, data []byte, t *timings) (Outcome, error) {
-	start := time.Now()
-	defer func() { t.store = time.Since(start) }()
-	o.Verdict, o.Reason, o.Detail = Rejected, r, detail
+	defer func() { t.store += time.Since(start) }()
+	o.Reason, o.Detail = verdict.Reason, verdict.Detail
 	qkey, err := p.s.Quarantine.Quarantine(ctx, o.Key)
 	if domain.KindOf(err) == domain.NotFound {
-		o.Verdict = Gone // an earlier delivery handled it
+		o.Verdict = Gone // another delivery completed it
 		return o, nil
 	}
 	if err != nil {
@@ -366,34 +376,52 @@ func (p *Pipeline) reject(ctx context.Context, o Outcome, k UploadKey, r domain.
 	}
 	o.QuarantineKey = qkey
 	rej := domain.Rejection{
-		AccountID: k.AccountID, DeviceID: k.DeviceID, ID: k.ID(),
-		SourceKey: o.Key, QuarantineKey: qkey, Reason: r, Detail: truncate(detail, 500),
-		Bytes: o.Bytes, RejectedAt: p.now().UTC(),
+		AccountID: verdict.AccountID, DeviceID: verdict.DeviceID, ID: verdict.ID,
+		SourceKey: o.Key, QuarantineKey: qkey, Reason: verdict.Reason, Detail: verdict.Detail,
+		Bytes: verdict.Bytes, SHA256: verdict.SHA256, RejectedAt: verdict.At.UTC(),
 	}
-	if k.Name == "" {
-		rej.ID = keyID(o.Key)
-		// A key that did not parse may still name a valid account: file
-		// the rejection there (otherwise the index keeps it apart, for the
-		// operator).
-		if parts := strings.SplitN(strings.TrimPrefix(o.Key, UploadPrefix), "/", 3); domain.ValidAccountID(parts[0]) {
-			rej.AccountID = parts[0]
-			if len(parts) > 1 && domain.ValidDeviceID(parts[1]) {
-				rej.DeviceID = parts[1]
-			}
-		}
-	}
-	if data != nil {
-		sum := sha256.Sum256(data)
-		rej.SHA256 = hex.EncodeToString(sum[:])
-	}
-	switch err := p.s.Index.PutRejection(ctx, rej); {
-	case domain.KindOf(err) == domain.Conflict:
-		o.Verdict = Duplicate
-	case err != nil:
+	// A Conflict is an earlier delivery's item, of the same verdict.
+	if err := p.s.Index.PutRejection(ctx, rej); err != nil && domain.KindOf(err) != domain.Conflict {
 		return o, fmt.Errorf("validator: record rejection of %s: %w", o.Key, err)
 	}
 	if err := p.s.Uploads.Delete(ctx, o.Key); err != nil {
 		return o, fmt.Errorf("validator: delete %s: %w", o.Key, err)
 	}
 	return o, nil
+}
+
+// reject records a rejected verdict on the upload and completes it; a
+// verdict recorded first by a concurrent delivery is followed instead. k is
+// the parsed key (its zero value when the key did not parse); data the
+// bytes read, if any.
+func (p *Pipeline) reject(ctx context.Context, o Outcome, k UploadKey, r domain.Reason, detail string, data []byte, t *timings) (Outcome, error) {
+	verdict := ports.Verdict{AccountID: k.AccountID, DeviceID: k.DeviceID, ID: k.ID(), Reason: r,
+		Detail: truncate(detail, 500), SourceKey: o.Key, Bytes: o.Bytes, At: p.now().UTC()}
+	if k.Name == "" {
+		verdict.ID = keyID(o.Key)
+		// A key that did not parse may still name a valid account: file
+		// the rejection there (otherwise the index keeps it apart, for the
+		// operator).
+		if parts := strings.SplitN(strings.TrimPrefix(o.Key, UploadPrefix), "/", 3); domain.ValidAccountID(parts[0]) {
+			verdict.AccountID = parts[0]
+			if len(parts) > 1 && domain.ValidDeviceID(parts[1]) {
+				verdict.DeviceID = parts[1]
+			}
+		}
+	}
+	if data != nil {
+		sum := sha256.Sum256(data)
+		verdict.SHA256 = hex.EncodeToString(sum[:])
+	}
+	start := time.Now()
+	rec, won, err := p.s.Verdicts.Settle(ctx, verdict)
+	t.store += time.Since(start)
+	if err != nil {
+		return o, fmt.Errorf("validator: record the verdict on %s: %w", o.Key, err)
+	}
+	if !won {
+		return p.follow(ctx, o, k, rec, t)
+	}
+	o.Verdict = Rejected
+	return p.rejected(ctx, o, rec, t)
 }
