@@ -116,3 +116,25 @@ type Rejection struct {
 	SHA256        string
 	RejectedAt    time.Time
 }
+
+// UploadVerdict is the validator's decision on one upload, recorded once and for
+// good before any of its effects (a quarantine copy, an item, a clean
+// copy), so that every later or concurrent delivery of the upload follows
+// it rather than judging the upload again.
+type UploadVerdict struct {
+	// The upload: its account, device and ID ({eventID}-{n}). A key that
+	// did not parse has an ID of its own and, when it named none, no
+	// valid account or device.
+	AccountID, DeviceID, ID string
+	// Accepted, or rejected for Reason (Detail says more).
+	Accepted bool
+	Reason   Reason
+	Detail   string
+	// The upload as judged: its key, length and SHA-256 (hex; empty when
+	// it was not read).
+	SourceKey string
+	Bytes     int64
+	SHA256    string
+	// At is when the verdict was reached.
+	At time.Time
+}

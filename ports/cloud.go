@@ -2,7 +2,6 @@ package ports
 
 import (
 	"context"
-	"time"
 
 	"vigil/domain"
 )
@@ -24,36 +23,14 @@ type ImageIndex interface {
 	PutRejection(ctx context.Context, r domain.Rejection) error
 }
 
-// Verdict is the validator's decision on one upload, recorded once and for
-// good before any of its effects (a quarantine copy, an item, a clean
-// copy), so that every later or concurrent delivery of the upload follows
-// it rather than judging the upload again.
-type Verdict struct {
-	// The upload: its account, device and ID ({eventID}-{n}). A key that
-	// did not parse has an ID of its own and, when it named none, no
-	// valid account or device.
-	AccountID, DeviceID, ID string
-	// Accepted, or rejected for Reason (Detail says more).
-	Accepted bool
-	Reason   domain.Reason
-	Detail   string
-	// The upload as judged: its key, length and SHA-256 (hex; empty when
-	// it was not read).
-	SourceKey string
-	Bytes     int64
-	SHA256    string
-	// At is when the verdict was reached.
-	At time.Time
-}
-
 // Verdicts keeps one verdict per upload. Used by app/validator;
 // implemented by adapters/dynamodb and adapters/inmem.
 type Verdicts interface {
 	// Verdict returns the verdict recorded for the upload ID id of the
 	// account's device; found is false when none is.
-	Verdict(ctx context.Context, accountID, deviceID, id string) (v Verdict, found bool, err error)
+	Verdict(ctx context.Context, accountID, deviceID, id string) (v domain.UploadVerdict, found bool, err error)
 	// Settle records v unless a verdict for its upload is recorded
 	// already — a conditional write, so of concurrent calls exactly one
 	// wins — and returns the verdict recorded: v (won) or the earlier one.
-	Settle(ctx context.Context, v Verdict) (recorded Verdict, won bool, err error)
+	Settle(ctx context.Context, v domain.UploadVerdict) (recorded domain.UploadVerdict, won bool, err error)
 }

@@ -11,7 +11,6 @@ import (
 	"vigil/adapters/inmem"
 	"vigil/app/validator"
 	"vigil/domain"
-	"vigil/ports"
 )
 
 // TestSettleVerdictExclusive: deliveries settling different verdicts on one
@@ -30,7 +29,7 @@ func TestSettleVerdictExclusive(t *testing.T) {
 	}
 	const n = 8
 	type result struct {
-		v   ports.Verdict
+		v   domain.UploadVerdict
 		won bool
 		err error
 	}
@@ -38,7 +37,7 @@ func TestSettleVerdictExclusive(t *testing.T) {
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
-		v := ports.Verdict{AccountID: acct, DeviceID: dev, ID: id, SourceKey: "uploads/x", Bytes: int64(i), SHA256: "ab", At: at}
+		v := domain.UploadVerdict{AccountID: acct, DeviceID: dev, ID: id, SourceKey: "uploads/x", Bytes: int64(i), SHA256: "ab", At: at}
 		if i%2 == 0 {
 			v.Accepted = true
 		} else {
@@ -88,14 +87,14 @@ func TestSettleVerdictExclusive(t *testing.T) {
 		}
 	}
 	// A key that named no account: kept apart, still exclusive.
-	bad := ports.Verdict{ID: "key-0123abcd", Reason: domain.BadKey, SourceKey: "uploads/junk", At: at}
+	bad := domain.UploadVerdict{ID: "key-0123abcd", Reason: domain.BadKey, SourceKey: "uploads/junk", At: at}
 	if _, won, err := tab.Settle(ctx, bad); err != nil || !won {
 		t.Fatalf("settle without an account: %v, %v", won, err)
 	}
 	if got, won, err := tab.Settle(ctx, bad); err != nil || won || got.Reason != domain.BadKey {
 		t.Fatalf("second settle without an account: %+v, %v, %v", got, won, err)
 	}
-	for _, v := range []ports.Verdict{
+	for _, v := range []domain.UploadVerdict{
 		{AccountID: "acct_bad", DeviceID: dev, ID: id, Reason: domain.Corrupt},
 		{AccountID: acct, DeviceID: "dev_bad", ID: id, Reason: domain.Corrupt},
 		{AccountID: acct, DeviceID: dev, ID: "a#b", Reason: domain.Corrupt},

@@ -41,19 +41,19 @@ func verdictKey(op, acct, dev, id string) (item, error) {
 }
 
 // Verdict implements ports.Verdicts (a consistent read).
-func (t *Table) Verdict(ctx context.Context, acct, dev, id string) (ports.Verdict, bool, error) {
+func (t *Table) Verdict(ctx context.Context, acct, dev, id string) (domain.UploadVerdict, bool, error) {
 	const op = "verdict"
 	k, err := verdictKey(op, acct, dev, id)
 	if err != nil {
-		return ports.Verdict{}, false, err
+		return domain.UploadVerdict{}, false, err
 	}
 	it, err := t.get(ctx, op, k)
 	if err != nil || it == nil {
-		return ports.Verdict{}, false, err
+		return domain.UploadVerdict{}, false, err
 	}
 	v, err := verdictFrom(it)
 	if err != nil {
-		return ports.Verdict{}, false, domain.E(op, domain.Unavailable, err)
+		return domain.UploadVerdict{}, false, domain.E(op, domain.Unavailable, err)
 	}
 	return v, true, nil
 }
@@ -61,17 +61,17 @@ func (t *Table) Verdict(ctx context.Context, acct, dev, id string) (ports.Verdic
 // Settle implements ports.Verdicts: a put conditional on the verdict's
 // absence; when it finds one, the recorded verdict is read (consistently)
 // and returned.
-func (t *Table) Settle(ctx context.Context, v ports.Verdict) (ports.Verdict, bool, error) {
+func (t *Table) Settle(ctx context.Context, v domain.UploadVerdict) (domain.UploadVerdict, bool, error) {
 	const op = "settle verdict"
 	if v.Accepted && (v.Reason != "" || !domain.ValidAccountID(v.AccountID) || !domain.ValidDeviceID(v.DeviceID)) {
-		return ports.Verdict{}, false, domain.E(op, domain.Invalid, fmt.Errorf("an accepted upload %q needs an account and a device and no reason", v.ID))
+		return domain.UploadVerdict{}, false, domain.E(op, domain.Invalid, fmt.Errorf("an accepted upload %q needs an account and a device and no reason", v.ID))
 	}
 	if !v.Accepted && v.Reason == "" {
-		return ports.Verdict{}, false, domain.E(op, domain.Invalid, fmt.Errorf("a rejected upload %q needs a reason", v.ID))
+		return domain.UploadVerdict{}, false, domain.E(op, domain.Invalid, fmt.Errorf("a rejected upload %q needs a reason", v.ID))
 	}
 	k, err := verdictKey(op, v.AccountID, v.DeviceID, v.ID)
 	if err != nil {
-		return ports.Verdict{}, false, err
+		return domain.UploadVerdict{}, false, err
 	}
 	state := verdictRejected
 	if v.Accepted {
@@ -85,20 +85,20 @@ func (t *Table) Settle(ctx context.Context, v ports.Verdict) (ports.Verdict, boo
 		return v, true, nil
 	}
 	if !isConflict(err) {
-		return ports.Verdict{}, false, err
+		return domain.UploadVerdict{}, false, err
 	}
 	got, ok, err := t.Verdict(ctx, v.AccountID, v.DeviceID, v.ID)
 	if err != nil {
-		return ports.Verdict{}, false, err
+		return domain.UploadVerdict{}, false, err
 	}
 	if !ok { // verdicts are never deleted
-		return ports.Verdict{}, false, domain.E(op, domain.Unavailable, fmt.Errorf("the verdict of %s was there and is gone", v.ID))
+		return domain.UploadVerdict{}, false, domain.E(op, domain.Unavailable, fmt.Errorf("the verdict of %s was there and is gone", v.ID))
 	}
 	return got, false, nil
 }
 
-func verdictFrom(it item) (ports.Verdict, error) {
-	v := ports.Verdict{AccountID: getS(it, "AccountID"), DeviceID: getS(it, "DeviceID"), ID: getS(it, "UploadID"),
+func verdictFrom(it item) (domain.UploadVerdict, error) {
+	v := domain.UploadVerdict{AccountID: getS(it, "AccountID"), DeviceID: getS(it, "DeviceID"), ID: getS(it, "UploadID"),
 		Reason: domain.Reason(getS(it, "Reason")), Detail: getS(it, "Detail"), SourceKey: getS(it, "SourceKey"),
 		Bytes: getN(it, "Bytes"), SHA256: getS(it, "SHA256"), At: getT(it, "AtMs")}
 	switch state := getS(it, "Verdict"); state {
@@ -106,7 +106,7 @@ func verdictFrom(it item) (ports.Verdict, error) {
 		v.Accepted = true
 	case verdictRejected:
 	default:
-		return ports.Verdict{}, fmt.Errorf("the verdict item of %s holds %q", v.ID, state)
+		return domain.UploadVerdict{}, fmt.Errorf("the verdict item of %s holds %q", v.ID, state)
 	}
 	return v, nil
 }

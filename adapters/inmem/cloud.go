@@ -210,7 +210,7 @@ type Directory struct {
 	devices    map[string]domain.Device  // by account/device
 	images     map[string]domain.ImageRecord
 	rejections map[string]domain.Rejection
-	verdicts   map[string]ports.Verdict
+	verdicts   map[string]domain.UploadVerdict
 }
 
 var (
@@ -223,7 +223,7 @@ func (d *Directory) init() {
 	if d.licenses == nil {
 		d.licenses, d.devices = map[string]domain.License{}, map[string]domain.Device{}
 		d.images, d.rejections = map[string]domain.ImageRecord{}, map[string]domain.Rejection{}
-		d.verdicts = map[string]ports.Verdict{}
+		d.verdicts = map[string]domain.UploadVerdict{}
 	}
 }
 
@@ -298,9 +298,9 @@ func (d *Directory) PutRejection(ctx context.Context, r domain.Rejection) error 
 }
 
 // Verdict implements ports.Verdicts.
-func (d *Directory) Verdict(ctx context.Context, accountID, deviceID, id string) (ports.Verdict, bool, error) {
+func (d *Directory) Verdict(ctx context.Context, accountID, deviceID, id string) (domain.UploadVerdict, bool, error) {
 	if err := d.check(ctx, "verdict"); err != nil {
-		return ports.Verdict{}, false, err
+		return domain.UploadVerdict{}, false, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -310,12 +310,12 @@ func (d *Directory) Verdict(ctx context.Context, accountID, deviceID, id string)
 
 // Settle implements ports.Verdicts: v is recorded unless the upload has a
 // verdict, which is returned instead.
-func (d *Directory) Settle(ctx context.Context, v ports.Verdict) (ports.Verdict, bool, error) {
+func (d *Directory) Settle(ctx context.Context, v domain.UploadVerdict) (domain.UploadVerdict, bool, error) {
 	if err := d.check(ctx, "settle"); err != nil {
-		return ports.Verdict{}, false, err
+		return domain.UploadVerdict{}, false, err
 	}
 	if v.ID == "" || v.Accepted == (v.Reason != "") {
-		return ports.Verdict{}, false, domain.E("inmem: settle", domain.Invalid, fmt.Errorf("verdict %+v: want an ID and a reason exactly when rejected", v))
+		return domain.UploadVerdict{}, false, domain.E("inmem: settle", domain.Invalid, fmt.Errorf("verdict %+v: want an ID and a reason exactly when rejected", v))
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -329,10 +329,10 @@ func (d *Directory) Settle(ctx context.Context, v ports.Verdict) (ports.Verdict,
 }
 
 // Verdicts returns the recorded verdicts, sorted by account, device and ID.
-func (d *Directory) Verdicts() []ports.Verdict {
+func (d *Directory) Verdicts() []domain.UploadVerdict {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]ports.Verdict, 0, len(d.verdicts))
+	out := make([]domain.UploadVerdict, 0, len(d.verdicts))
 	for _, k := range slices.Sorted(maps.Keys(d.verdicts)) {
 		out = append(out, d.verdicts[k])
 	}

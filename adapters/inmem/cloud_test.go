@@ -60,7 +60,7 @@ func contract(t *testing.T, d directory) {
 	if err := d.PutRejection(ctx, rej); domain.KindOf(err) != domain.Conflict {
 		t.Errorf("second PutRejection: %v", err)
 	}
-	acc := ports.Verdict{AccountID: d.acct, DeviceID: d.dev, ID: string(ev) + "-3", Accepted: true, SourceKey: "uploads/v",
+	acc := domain.UploadVerdict{AccountID: d.acct, DeviceID: d.dev, ID: string(ev) + "-3", Accepted: true, SourceKey: "uploads/v",
 		Bytes: 10, SHA256: "ab", At: now.UTC().Truncate(time.Millisecond)}
 	if _, found, err := d.Verdict(ctx, d.acct, d.dev, acc.ID); err != nil || found {
 		t.Errorf("Verdict of nothing: %v, %v", found, err)
@@ -83,11 +83,11 @@ func contract(t *testing.T, d directory) {
 	if got, found, err := d.Verdict(ctx, d.acct, d.dev, rejv.ID); err != nil || !found || !same(got, rejv) {
 		t.Errorf("Verdict of a reject: %+v, %v, %v", got, found, err)
 	}
-	bad := ports.Verdict{ID: "key-0123", Reason: domain.BadKey, SourceKey: "uploads/junk", At: acc.At}
+	bad := domain.UploadVerdict{ID: "key-0123", Reason: domain.BadKey, SourceKey: "uploads/junk", At: acc.At}
 	if got, won, err := d.Settle(ctx, bad); err != nil || !won || !same(got, bad) {
 		t.Errorf("Settle without an account: %+v, %v, %v", got, won, err)
 	}
-	if _, _, err := d.Settle(ctx, ports.Verdict{AccountID: d.acct, DeviceID: d.dev, ID: string(ev) + "-5"}); domain.KindOf(err) != domain.Invalid {
+	if _, _, err := d.Settle(ctx, domain.UploadVerdict{AccountID: d.acct, DeviceID: d.dev, ID: string(ev) + "-5"}); domain.KindOf(err) != domain.Invalid {
 		t.Errorf("a rejected verdict without a reason: %v, want Invalid", err)
 	}
 	if err := d.PutRejection(ctx, domain.Rejection{ID: "key-0123", SourceKey: "uploads/junk", Reason: domain.BadKey, RejectedAt: now}); err != nil {
@@ -139,7 +139,7 @@ func TestDirectoryContractDynalite(t *testing.T) {
 
 // same reports whether two verdicts are equal, their times to the
 // millisecond (what the table keeps).
-func same(a, b ports.Verdict) bool {
+func same(a, b domain.UploadVerdict) bool {
 	ta, tb := a.At, b.At
 	a.At, b.At = time.Time{}, time.Time{}
 	return a == b && ta.Truncate(time.Millisecond).Equal(tb.Truncate(time.Millisecond))

@@ -256,7 +256,7 @@ func (p *Pipeline) handle(ctx context.Context, key string, t *timings) (Outcome,
 	o.Faces = len(v.Faces)
 
 	sum := sha256.Sum256(data)
-	verdict := ports.Verdict{AccountID: k.AccountID, DeviceID: k.DeviceID, ID: k.ID(), Accepted: true,
+	verdict := domain.UploadVerdict{AccountID: k.AccountID, DeviceID: k.DeviceID, ID: k.ID(), Accepted: true,
 		SourceKey: key, Bytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), At: now.UTC()}
 	// The verdict is recorded first: a delivery that fails after this
 	// point is completed by the next one, never judged again.
@@ -280,7 +280,7 @@ func (p *Pipeline) handle(ctx context.Context, key string, t *timings) (Outcome,
 // accepted completes the accept of verdict: it records the image (only if
 // absent) and publishes the clean copy and its thumbnail. v is the
 // inspection's verdict, with its faces.
-func (p *Pipeline) accepted(ctx context.Context, o Outcome, k UploadKey, verdict ports.Verdict, v domain.ImageVerdict, clean Clean, t *timings) (Outcome, error) {
+func (p *Pipeline) accepted(ctx context.Context, o Outcome, k UploadKey, verdict domain.UploadVerdict, v domain.ImageVerdict, clean Clean, t *timings) (Outcome, error) {
 	start := time.Now()
 	defer func() { t.store += time.Since(start) }()
 	o.Width, o.Height, o.Faces = v.Width, v.Height, len(v.Faces)
@@ -322,7 +322,7 @@ func (p *Pipeline) publish(ctx context.Context, o Outcome, clean Clean) error {
 // clean copy and find its faces (the device's standing is not asked
 // again); failing to is an error, retried: the verdict is accepted, for
 // good. A reject quarantines the upload and records why.
-func (p *Pipeline) follow(ctx context.Context, o Outcome, k UploadKey, verdict ports.Verdict, t *timings) (Outcome, error) {
+func (p *Pipeline) follow(ctx context.Context, o Outcome, k UploadKey, verdict domain.UploadVerdict, t *timings) (Outcome, error) {
 	if !verdict.Accepted {
 		o, err := p.rejected(ctx, o, verdict, t)
 		if o.Verdict != Gone {
@@ -362,7 +362,7 @@ func (p *Pipeline) follow(ctx context.Context, o Outcome, k UploadKey, verdict p
 // rejected completes the reject of verdict: it quarantines the upload (a
 // copy, the same bytes on every delivery), records the rejection (only if
 // absent) and deletes the upload.
-func (p *Pipeline) rejected(ctx context.Context, o Outcome, verdict ports.Verdict, t *timings) (Outcome, error) {
+func (p *Pipeline) rejected(ctx context.Context, o Outcome, verdict domain.UploadVerdict, t *timings) (Outcome, error) {
 	start := time.Now()
 	defer func() { t.store += time.Since(start) }()
 	o.Reason, o.Detail = verdict.Reason, verdict.Detail
@@ -395,7 +395,7 @@ func (p *Pipeline) rejected(ctx context.Context, o Outcome, verdict ports.Verdic
 // the parsed key (its zero value when the key did not parse); data the
 // bytes read, if any.
 func (p *Pipeline) reject(ctx context.Context, o Outcome, k UploadKey, r domain.Reason, detail string, data []byte, t *timings) (Outcome, error) {
-	verdict := ports.Verdict{AccountID: k.AccountID, DeviceID: k.DeviceID, ID: k.ID(), Reason: r,
+	verdict := domain.UploadVerdict{AccountID: k.AccountID, DeviceID: k.DeviceID, ID: k.ID(), Reason: r,
 		Detail: truncate(detail, 500), SourceKey: o.Key, Bytes: o.Bytes, At: p.now().UTC()}
 	if k.Name == "" {
 		verdict.ID = keyID(o.Key)
