@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -78,11 +79,21 @@ func CheckPassword(hash, password string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
-// LockedOutError is returned by Login while the client is locked out.
-type LockedOutError struct{ RetryAfter time.Duration }
+// LockedOutError is returned by Login (and Setup) while the client is
+// locked out.
+type LockedOutError struct {
+	RetryAfter time.Duration
+	// Attempts names what failed too often: "logins" when empty, "setup
+	// codes" for Setup.
+	Attempts string
+}
 
 func (e *LockedOutError) Error() string {
-	return fmt.Sprintf("too many failed logins: try again in %v", e.RetryAfter.Round(time.Second))
+	what := e.Attempts
+	if what == "" {
+		what = "logins"
+	}
+	return fmt.Sprintf("too many failed %s: try again in %v", what, e.RetryAfter.Round(time.Second))
 }
 
 // ErrBadLogin is the one answer to a wrong user name or password.
@@ -117,6 +128,13 @@ type AccountsConfig struct {
 	// sessions older than a password change made by another process
 	// (`vigil-edge admin set-password`); default 2 s.
 	AdminRecheck time.Duration
+	// SetupCodes holds the first run's one-time setup code: Setup needs it
+	// (without it every setup is refused), and it is deleted once an admin
+	// exists.
+	SetupCodes SetupCodeStore
+	// Log receives what goes wrong after the fact (a setup code that could
+	// not be deleted); nil discards it.
+	Log *slog.Logger
 }
 
 // Accounts is the edge's sign-in: the first-run setup of the admin, logins
@@ -134,8 +152,12 @@ type Accounts struct {
 	mu       sync.Mutex
 	sessions map[[32]byte]*domain.EdgeSession
 	failures map[string]domain.LoginFailures
-	inFlight map[string]int // per client: logins between lock-out check and verdict
-	setupMu  sync.Mutex
+	// setupFails counts wrong setup codes per client, apart from failed
+	// logins (a login before the setup always fails: it must not lock
+	// the owner out of the setup). Only Setup touches it, under setupMu.
+	setupFails map[string]domain.LoginFailures
+	inFlight   map[string]int // per client: logins between lock-out check and verdict
+	setupMu    sync.Mutex
 
 	// The admin's hash as last seen (every set-password salts anew, so a
 	// new hash means a new password), and when the store was last read;
@@ -171,13 +193,16 @@ func NewAccounts(store ports.AdminStore, cfg AccountsConfig) (*Accounts, error) 
 	if cfg.AdminRecheck <= 0 {
 		cfg.AdminRecheck = 2 * time.Second
 	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
 	dummy, err := HashPassword("not a password of anyone", cfg.Argon2)
 	if err != nil {
 		return nil, err
 	}
 	return &Accounts{store: store, cfg: cfg, dummy: dummy, slots: make(chan struct{}, cfg.HashSlots), check: CheckPassword,
 		sessions: map[[32]byte]*domain.EdgeSession{}, failures: map[string]domain.LoginFailures{},
-		inFlight: map[string]int{}}, nil
+		setupFails: map[string]domain.LoginFailures{}, inFlight: map[string]int{}}, nil
 }
 
 // checkPassword runs CheckPassword in one of the hash slots, waiting at
@@ -202,28 +227,66 @@ func (a *Accounts) NeedsSetup(ctx context.Context) (bool, error) {
 	return !ok, err
 }
 
-// Setup creates the admin on the first run and signs them in. Once an
-// admin exists it is a Conflict: the password is then changed signed in or
-// with `vigil-edge admin set-password`.
-func (a *Accounts) Setup(ctx context.Context, user, password string) (token string, s domain.EdgeSession, err error) {
-	if err := errors.Join(domain.ValidateEdgeUsername(user), domain.ValidateEdgePassword(user, password)); err != nil {
-		return "", s, err
-	}
+// SetupRequest is what the first-run setup form carries.
+type SetupRequest struct {
+	Code     string // the one-time setup code the daemon printed
+	User     string
+	Password string
+}
+
+// Setup creates the admin on the first run and signs them in. It needs the
+// one-time setup code (PrepareSetup): whoever has no access to the
+// daemon's output or data directory cannot claim the camera. A missing or
+// wrong code is ErrBadSetupCode and counts against client under the login
+// limits (apart from its failed logins): after too many, a
+// *LockedOutError, even with the right code. Setups run one at a time, so
+// parallel guesses cannot pass the limit. Once an admin exists it is a
+// Conflict: the password is then changed signed in or with `vigil-edge
+// admin set-password`.
+func (a *Accounts) Setup(ctx context.Context, client string, in SetupRequest) (token string, s domain.EdgeSession, err error) {
 	a.setupMu.Lock()
 	defer a.setupMu.Unlock()
+	now := a.cfg.Now()
+	if locked, wait := a.cfg.Limits.Locked(a.setupFails[client], now); locked {
+		return "", s, &LockedOutError{RetryAfter: wait, Attempts: "setup codes"}
+	}
 	if _, ok, err := a.store.Admin(ctx); err != nil {
 		return "", s, err
 	} else if ok {
 		return "", s, domain.E("setup", domain.Conflict, errors.New("the admin account exists already"))
 	}
-	if err := a.SetPassword(ctx, user, password); err != nil {
+	if a.cfg.SetupCodes == nil {
+		return "", s, domain.E("setup", domain.Internal, errors.New("no setup code store configured"))
+	}
+	stored, ok, err := a.cfg.SetupCodes.SetupCode(ctx)
+	if err != nil {
 		return "", s, err
 	}
-	return a.newSession(user)
+	if !ok {
+		return "", s, ErrNoSetupCode
+	}
+	if !setupCodesEqual(in.Code, stored) {
+		f := a.cfg.Limits.Failed(a.setupFails[client], now)
+		a.setupFails[client] = f
+		a.forget(a.setupFails, now)
+		if locked, wait := a.cfg.Limits.Locked(f, now); locked {
+			return "", s, &LockedOutError{RetryAfter: wait, Attempts: "setup codes"}
+		}
+		return "", s, ErrBadSetupCode
+	}
+	if err := errors.Join(domain.ValidateEdgeUsername(in.User), domain.ValidateEdgePassword(in.User, in.Password)); err != nil {
+		return "", s, err
+	}
+	if err := a.SetPassword(ctx, in.User, in.Password); err != nil {
+		return "", s, err
+	}
+	clear(a.setupFails)
+	return a.newSession(in.User)
 }
 
 // SetPassword creates or replaces the admin's account and ends every
-// session. It is what `vigil-edge admin set-password` calls.
+// session; the first-run setup code, if any, is deleted (an admin exists).
+// It is what `vigil-edge admin set-password` calls.
 func (a *Accounts) SetPassword(ctx context.Context, user, password string) error {
 	if err := errors.Join(domain.ValidateEdgeUsername(user), domain.ValidateEdgePassword(user, password)); err != nil {
 		return err
@@ -241,6 +304,11 @@ func (a *Accounts) SetPassword(ctx context.Context, user, password string) error
 	a.mu.Lock()
 	clear(a.sessions)
 	a.mu.Unlock()
+	if a.cfg.SetupCodes != nil { // an admin exists: the setup code has served
+		if err := a.cfg.SetupCodes.DeleteSetupCode(ctx); err != nil {
+			a.cfg.Log.Warn("the admin exists but the setup code was not deleted (it no longer works; the next start deletes it)", "err", err)
+		}
+	}
 	return nil
 }
 
@@ -294,7 +362,7 @@ func (a *Accounts) Login(ctx context.Context, client, user, password string) (to
 		a.mu.Lock()
 		f := a.cfg.Limits.Failed(a.failures[client], now)
 		a.failures[client] = f
-		a.forget(now)
+		a.forget(a.failures, now)
 		a.mu.Unlock()
 		if locked, wait := a.cfg.Limits.Locked(f, now); locked {
 			return "", s, &LockedOutError{RetryAfter: wait}
@@ -321,14 +389,15 @@ func (a *Accounts) recentFailures(rec domain.LoginFailures, now time.Time) int {
 	return rec.Failures
 }
 
-// forget drops failure records that no longer matter; a.mu is held.
-func (a *Accounts) forget(now time.Time) {
-	if len(a.failures) < 1024 {
+// forget drops the failure records of m that no longer matter; the lock
+// of m is held.
+func (a *Accounts) forget(m map[string]domain.LoginFailures, now time.Time) {
+	if len(m) < 1024 {
 		return
 	}
-	for k, f := range a.failures {
+	for k, f := range m {
 		if a.cfg.Limits.Forgettable(f, now) {
-			delete(a.failures, k)
+			delete(m, k)
 		}
 	}
 }

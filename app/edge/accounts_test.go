@@ -35,6 +35,32 @@ func (m *memAdmin) SetAdmin(_ context.Context, u domain.EdgeUser) error {
 	return nil
 }
 
+// memCodes is the in-memory twin of SetupCodeStore.
+type memCodes struct {
+	mu   sync.Mutex
+	code string
+}
+
+func (m *memCodes) SetupCode(context.Context) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.code, m.code != "", nil
+}
+
+func (m *memCodes) SetSetupCode(_ context.Context, code string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.code = code
+	return nil
+}
+
+func (m *memCodes) DeleteSetupCode(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.code = ""
+	return nil
+}
+
 type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
@@ -69,8 +95,8 @@ func TestHashPassword(t *testing.T) {
 func TestAccountsSetupLoginSessions(t *testing.T) {
 	ctx := context.Background()
 	clk := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	store := &memAdmin{}
-	a, err := NewAccounts(store, AccountsConfig{Argon2: cheap, Now: clk.now,
+	store, codes := &memAdmin{}, &memCodes{}
+	a, err := NewAccounts(store, AccountsConfig{Argon2: cheap, Now: clk.now, SetupCodes: codes,
 		Sessions: domain.EdgeSessionRules{Idle: time.Hour, Absolute: 4 * time.Hour},
 		Limits:   domain.LoginLimits{MaxFailures: 3, Window: time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}})
 	if err != nil {
@@ -82,15 +108,41 @@ func TestAccountsSetupLoginSessions(t *testing.T) {
 	if _, _, err := a.Login(ctx, "c1", "admin", "anything long enough"); !errors.Is(err, ErrBadLogin) {
 		t.Fatalf("login before setup: %v", err)
 	}
-	if _, _, err := a.Setup(ctx, "admin", "short"); domain.KindOf(err) != domain.Invalid {
+	if _, _, err := a.Setup(ctx, "c1", SetupRequest{Code: "ABCDE-FGHJK", User: "admin", Password: "correct horse battery"}); !errors.Is(err, ErrNoSetupCode) {
+		t.Fatalf("setup before a code was issued: %v", err)
+	}
+	code, err := a.PrepareSetup(ctx)
+	if err != nil || code == "" {
+		t.Fatalf("PrepareSetup: %q %v", code, err)
+	}
+	if again, err := a.PrepareSetup(ctx); again != code || err != nil {
+		t.Fatalf("a second PrepareSetup (a restart) issued %q, want the same %q (%v)", again, code, err)
+	}
+	if _, _, err := a.Setup(ctx, "c1", SetupRequest{Code: code, User: "admin", Password: "short"}); domain.KindOf(err) != domain.Invalid {
 		t.Fatalf("setup with a short password: %v", err)
 	}
-	tok, s, err := a.Setup(ctx, "admin", "correct horse battery")
+	if _, _, err := a.Setup(ctx, "c1", SetupRequest{User: "admin", Password: "correct horse battery"}); !errors.Is(err, ErrBadSetupCode) {
+		t.Fatalf("setup without a code: %v", err)
+	}
+	if _, _, err := a.Setup(ctx, "c2", SetupRequest{Code: "ABCDE-FGHJK", User: "admin", Password: "correct horse battery"}); !errors.Is(err, ErrBadSetupCode) {
+		t.Fatalf("setup with a wrong code: %v", err)
+	}
+	if need, _ := a.NeedsSetup(ctx); !need {
+		t.Fatal("refused setups created an admin")
+	}
+	typed := strings.ToLower(strings.ReplaceAll(code, "-", " ")) // as someone types it
+	tok, s, err := a.Setup(ctx, "c2", SetupRequest{Code: typed, User: "admin", Password: "correct horse battery"})
 	if err != nil || tok == "" || s.CSRF == "" || s.User != "admin" {
 		t.Fatalf("setup: %q %+v %v", tok, s, err)
 	}
-	if _, _, err := a.Setup(ctx, "admin", "another long password"); domain.KindOf(err) != domain.Conflict {
+	if _, ok, _ := codes.SetupCode(ctx); ok {
+		t.Fatal("the setup code outlived the setup")
+	}
+	if _, _, err := a.Setup(ctx, "c1", SetupRequest{Code: code, User: "admin", Password: "another long password"}); domain.KindOf(err) != domain.Conflict {
 		t.Fatalf("second setup: %v, want conflict", err)
+	}
+	if again, err := a.PrepareSetup(ctx); again != "" || err != nil {
+		t.Fatalf("PrepareSetup with an admin: %q %v, want no code", again, err)
 	}
 	if got, ok := a.Session(tok); !ok || got.CSRF != s.CSRF {
 		t.Fatal("the setup's session is not live")
@@ -204,7 +256,7 @@ func TestLoginParallelGuessesLockedOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	most := maxParallel(a)
-	if _, _, err := a.Setup(ctx, "admin", "the right password"); err != nil {
+	if err := a.SetPassword(ctx, "admin", "the right password"); err != nil {
 		t.Fatal(err)
 	}
 	st.armed.Store(true)
@@ -261,7 +313,7 @@ func TestLoginHashSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	most := maxParallel(a)
-	if _, _, err := a.Setup(ctx, "admin", "the right password"); err != nil {
+	if err := a.SetPassword(ctx, "admin", "the right password"); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -299,7 +351,10 @@ func TestSetPasswordElsewhereEndsSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := daemon.Setup(ctx, "admin", "a long password 1")
+	if err := daemon.SetPassword(ctx, "admin", "a long password 1"); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := daemon.Login(ctx, "c0", "admin", "a long password 1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,5 +390,63 @@ func TestSetPasswordElsewhereEndsSessions(t *testing.T) {
 	clk.t = clk.t.Add(3 * time.Second)
 	if _, ok := daemon.Session(tok3); !ok {
 		t.Fatal("a session with the new password ended")
+	}
+}
+
+func TestNewSetupCode(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		code, err := NewSetupCode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(code) != SetupCodeLength+1 || code[SetupCodeLength/2] != '-' || !validSetupCode(normalSetupCode(code)) {
+			t.Fatalf("code %q: want XXXXX-XXXXX from %q", code, setupAlphabet)
+		}
+		if strings.ContainsAny(code, "01ILO") {
+			t.Fatalf("code %q holds an ambiguous character", code)
+		}
+		if seen[code] {
+			t.Fatalf("code %q issued twice in 200", code)
+		}
+		seen[code] = true
+	}
+}
+
+// Wrong setup codes count like failed logins: after MaxFailures the client
+// is locked out, even with the right code, while another client is not;
+// a stored code that is not one NewSetupCode issues is replaced.
+func TestSetupCodeLockout(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	codes := &memCodes{code: "short"}
+	a, err := NewAccounts(&memAdmin{}, AccountsConfig{Argon2: cheap, Now: clk.now, SetupCodes: codes,
+		Limits: domain.LoginLimits{MaxFailures: 3, Window: time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Setup(ctx, "c1", SetupRequest{Code: "short", User: "admin", Password: "correct horse battery"}); !errors.Is(err, ErrBadSetupCode) {
+		t.Fatalf("a malformed stored code matched: %v", err)
+	}
+	code, err := a.PrepareSetup(ctx)
+	if err != nil || code == "short" || !validSetupCode(normalSetupCode(code)) {
+		t.Fatalf("PrepareSetup over a malformed code: %q %v", code, err)
+	}
+	var le *LockedOutError
+	for i := 2; i <= 3; i++ { // c1 failed once already
+		_, _, err := a.Setup(ctx, "c1", SetupRequest{Code: fmt.Sprintf("WRONG-CODE%d", i), User: "admin", Password: "correct horse battery"})
+		if i < 3 && !errors.Is(err, ErrBadSetupCode) || i == 3 && !errors.As(err, &le) {
+			t.Fatalf("wrong code %d: %v", i, err)
+		}
+	}
+	if _, _, err := a.Setup(ctx, "c1", SetupRequest{Code: code, User: "admin", Password: "correct horse battery"}); !errors.As(err, &le) {
+		t.Fatalf("the right code while locked out: %v", err)
+	}
+	if _, _, err := a.Setup(ctx, "c2", SetupRequest{Code: "WRONG-CODE4", User: "admin", Password: "correct horse battery"}); !errors.Is(err, ErrBadSetupCode) {
+		t.Fatalf("another client's wrong code: %v, want ErrBadSetupCode (not locked out)", err)
+	}
+	clk.t = clk.t.Add(2 * time.Minute)
+	if _, _, err := a.Setup(ctx, "c1", SetupRequest{Code: code, User: "admin", Password: "correct horse battery"}); err != nil {
+		t.Fatalf("the right code after the lock-out: %v", err)
 	}
 }

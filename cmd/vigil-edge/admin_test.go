@@ -64,11 +64,16 @@ func TestAdminSetPasswordEndsDaemonSessions(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	daemon, err := edge.NewAccounts(configfile.AdminFile{Path: filepath.Join(dir, adminFile)},
-		edge.AccountsConfig{Argon2: edge.Argon2Params{Memory: 64, Time: 1, Threads: 1}, AdminRecheck: time.Nanosecond})
+		edge.AccountsConfig{Argon2: edge.Argon2Params{Memory: 64, Time: 1, Threads: 1}, AdminRecheck: time.Nanosecond,
+			SetupCodes: configfile.SetupCodeFile{Path: filepath.Join(dir, setupCodeFile)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := daemon.Setup(ctx, "admin", "the first long password")
+	code, err := daemon.PrepareSetup(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := daemon.Setup(ctx, "127.0.0.1", edge.SetupRequest{Code: code, User: "admin", Password: "the first long password"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,5 +98,49 @@ func TestAdminSetPasswordEndsDaemonSessions(t *testing.T) {
 	time.Sleep(time.Millisecond)
 	if _, ok := daemon.Session(tok); !ok {
 		t.Fatal("a session with the new password ended")
+	}
+}
+
+// `admin setup-code` prints the code the daemon issued, says what to do
+// when there is none yet, and that there is none once an admin exists
+// (set-password, too, ends the first-run setup and deletes the code).
+func TestAdminSetupCode(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	err := run(ctx, []string{"admin", "setup-code", "-data", dir}, env(nil), &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "start the daemon") || out.Len() != 0 {
+		t.Fatalf("before the daemon ran: %v, printed %q", err, out.String())
+	}
+	daemon, err := newAccounts(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := daemon.PrepareSetup(ctx)
+	if err != nil || code == "" {
+		t.Fatalf("PrepareSetup: %q %v", code, err)
+	}
+	if err := run(ctx, []string{"admin", "setup-code", "-data", dir}, env(nil), &out, &errb); err != nil {
+		t.Fatalf("setup-code: %v\n%s", err, errb.String())
+	}
+	if got := strings.TrimSpace(out.String()); got != code {
+		t.Fatalf("setup-code printed %q, want %q", got, code)
+	}
+	if err := run(ctx, []string{"admin", "setup-code", "-data", dir, "extra"}, env(nil), &out, &errb); exitCode(err) != 2 {
+		t.Fatalf("an extra argument: %v", err)
+	}
+	old := stdin
+	stdin = strings.NewReader("a long password from the shell\n")
+	t.Cleanup(func() { stdin = old })
+	if err := run(ctx, []string{"admin", "set-password", "-data", dir}, env(nil), &out, &errb); err != nil {
+		t.Fatalf("set-password: %v\n%s", err, errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, setupCodeFile)); !os.IsNotExist(err) {
+		t.Fatalf("the setup code outlived set-password (%v)", err)
+	}
+	out.Reset()
+	err = run(ctx, []string{"admin", "setup-code", "-data", dir}, env(nil), &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "admin account exists") || out.Len() != 0 {
+		t.Fatalf("with an admin: %v, printed %q", err, out.String())
 	}
 }

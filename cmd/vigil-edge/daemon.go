@@ -124,9 +124,13 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	current := edge.NewLiveSettings(file, overrides(cfg), configfile.Saver{Path: configPath(cfg)})
 	d := &pipeline{cfg: cfg, log: log, stdout: stdout, store: store, files: files, live: live}
 
-	accounts, err := edge.NewAccounts(configfile.AdminFile{Path: filepath.Join(cfg.dataDir, adminFile)}, edge.AccountsConfig{})
+	accounts, err := newAccounts(cfg.dataDir, log)
 	if err != nil {
 		return err
+	}
+	setupCode, err := accounts.PrepareSetup(ctx)
+	if err != nil {
+		return fmt.Errorf("first-run setup code: %w", err)
 	}
 	started := time.Now()
 	ui, err := edgeui.New(edgeui.Config{
@@ -143,8 +147,12 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("web UI: %w (choose another address with -listen or the settings' listen)", err)
 	}
-	if setup, _ := accounts.NeedsSetup(ctx); setup {
-		log.Info("first run: open the web UI to create the admin account (or run `vigil-edge admin set-password`)", "listen", ln.Addr().String())
+	if setupCode != "" {
+		// On stdout, where `make run` and the journal show it: the proof of
+		// owning the camera that the setup page asks for. It works once.
+		fmt.Fprintf(stdout, "first run: open %s and enter setup code %s (or run `vigil-edge admin set-password`)\n",
+			setupURL(ln.Addr()), setupCode)
+		log.Info("first run: the setup code is on standard output; `vigil-edge admin setup-code` prints it again")
 	}
 
 	if cfg.duration > 0 {
@@ -194,8 +202,36 @@ func daemon(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	return g.Wait()
 }
 
-// adminFile holds the admin account (name and argon2id hash), 0600.
-const adminFile = "admin.json"
+// adminFile holds the admin account (name and argon2id hash), 0600;
+// setupCodeFile the first run's one-time setup code, 0600, until an admin
+// exists.
+const (
+	adminFile     = "admin.json"
+	setupCodeFile = "setup-code"
+)
+
+// newAccounts returns the sign-in over the admin and setup code files of
+// dataDir.
+func newAccounts(dataDir string, log *slog.Logger) (*edge.Accounts, error) {
+	return edge.NewAccounts(configfile.AdminFile{Path: filepath.Join(dataDir, adminFile)}, edge.AccountsConfig{
+		SetupCodes: configfile.SetupCodeFile{Path: filepath.Join(dataDir, setupCodeFile)}, Log: log})
+}
+
+// setupURL is the web UI's address as the owner would open it: the host's
+// name when the daemon listens on every address.
+func setupURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
 
 // pipeline is the camera side of the daemon, rebuilt at each settings change.
 type pipeline struct {

@@ -99,7 +99,11 @@ func TestDaemonKeepsGoingWithABrokenOutputAndAStalledCamera(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if code, ans := a.call("POST", "/api/v1/setup", map[string]string{"username": "admin", "password": uiPassword}); code != 201 {
+	m := setupCodeLine.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("the daemon printed no setup code:\n%s", out.String())
+	}
+	if code, ans := a.call("POST", "/api/v1/setup", map[string]string{"setup_code": m[1], "username": "admin", "password": uiPassword}); code != 201 {
 		t.Fatalf("setup: %d %v", code, ans)
 	}
 	if code, ans := a.call("POST", "/api/v1/login", map[string]string{"username": "admin", "password": uiPassword}); code != 200 {

@@ -81,6 +81,7 @@ Usage:
   vigil-edge analyze [flags]      process a clip as fast as possible, one JSON object per frame
   vigil-edge enroll -cloud URL -license KEY [-name NAME]   take a seat at vigil-cloud (see -h)
   vigil-edge admin set-password [-user NAME]   set the web UI's admin password (read from standard input)
+  vigil-edge admin setup-code [-data DIR]      the first run's setup code the web UI's setup page asks for
   vigil-edge -list-kernels        the vision kernels this CPU can run (* = in use)
 
 Flags:

@@ -30,8 +30,13 @@ func TestRunsOnSyntheticScene(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
+	// A first run (`make run` on a fresh checkout): the setup code first,
+	// then the figures.
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) < 2 || !strings.Contains(lines[0], "fps") || !strings.Contains(lines[0], "[swar 320x240]") {
+	if len(lines) < 3 || !setupCodeLine.MatchString(lines[0]) {
+		t.Fatalf("want the setup code on the first line, got %q", out.String())
+	}
+	if !strings.Contains(lines[1], "fps") || !strings.Contains(lines[1], "[swar 320x240]") {
 		t.Fatalf("want per-second figures, got %q", out.String())
 	}
 }

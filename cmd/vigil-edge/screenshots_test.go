@@ -74,7 +74,8 @@ func TestScreenshots(t *testing.T) {
 
 	u.do(chromedp.Navigate(d.url("/")))
 	shoot("setup")
-	u.do(chromedp.SetValue(chromedp.ID("password"), uiPassword), chromedp.SetValue(chromedp.ID("password2"), uiPassword))
+	u.do(chromedp.SetValue(chromedp.ID("code"), d.setupCode()),
+		chromedp.SetValue(chromedp.ID("password"), uiPassword), chromedp.SetValue(chromedp.ID("password2"), uiPassword))
 	u.load("/live", chromedp.Click(chromedp.ID("create")))
 	u.waitFor(`document.getElementById("stream").naturalWidth > 0 && document.getElementById("score").textContent.includes("%")`,
 		15*time.Second, "the live view")

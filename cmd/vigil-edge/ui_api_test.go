@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,9 +81,31 @@ func TestAPIEnrollAndUnlink(t *testing.T) {
 	if code, _ := a.call("GET", "/api/v1/status", nil); code != 401 {
 		t.Fatalf("status without a session: %d", code)
 	}
-	code, ans := a.call("POST", "/api/v1/setup", map[string]string{"username": "admin", "password": uiPassword})
+	// The first person on the LAN cannot claim the camera: the setup needs
+	// the code that `vigil-edge admin setup-code` prints on the Pi.
+	for _, bad := range []string{"", "ABCDE-FGHJK"} {
+		code, ans := a.call("POST", "/api/v1/setup", map[string]string{"setup_code": bad, "username": "admin", "password": uiPassword})
+		if msg, _ := ans["error"].(string); code != 403 || !strings.Contains(msg, "setup code") {
+			t.Fatalf("setup with code %q: %d %v, want 403", bad, code, ans)
+		}
+	}
+	out, err := exec.Command(d.bin, "admin", "setup-code", "-data", data).Output()
+	if err != nil {
+		t.Fatalf("admin setup-code: %v", err)
+	}
+	setupCode := strings.TrimSpace(string(out))
+	if !strings.Contains(d.log.String(), "enter setup code "+setupCode) {
+		t.Fatalf("admin setup-code printed %q, not the code the daemon printed:\n%s", setupCode, d.log)
+	}
+	code, ans := a.call("POST", "/api/v1/setup", map[string]string{"setup_code": setupCode, "username": "admin", "password": uiPassword})
 	if code != 201 {
 		t.Fatalf("setup: %d %v", code, ans)
+	}
+	if _, err := os.Stat(filepath.Join(data, setupCodeFile)); !os.IsNotExist(err) {
+		t.Fatalf("the setup code outlived the setup (%v)", err)
+	}
+	if err := exec.Command(d.bin, "admin", "setup-code", "-data", data).Run(); err == nil {
+		t.Fatal("admin setup-code printed a code after the setup")
 	}
 	code, ans = a.call("POST", "/api/v1/login", map[string]string{"username": "admin", "password": uiPassword})
 	if code != 200 || ans["csrf"] == "" {

@@ -1,14 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,7 +40,7 @@ type edgeDaemon struct {
 	data string
 	addr string
 	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	log  *lockedBuffer // its standard output and error
 }
 
 func freeAddr(t *testing.T) string {
@@ -64,7 +65,7 @@ func (d *edgeDaemon) url(path string) string { return "http://" + d.addr + path 
 
 func (d *edgeDaemon) start() {
 	d.t.Helper()
-	d.log = &bytes.Buffer{}
+	d.log = &lockedBuffer{}
 	d.cmd = exec.Command(d.bin, "run", "-data", d.data, "-listen", d.addr, "-source", "synthetic")
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
@@ -83,6 +84,20 @@ func (d *edgeDaemon) start() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// setupCodeLine is the daemon's first-run line on standard output.
+var setupCodeLine = regexp.MustCompile(`open http://\S+ and enter setup code ([A-Z0-9]{5}-[A-Z0-9]{5})`)
+
+// setupCode reads the first run's setup code off the daemon's output, as
+// its owner would (it is printed before the UI answers).
+func (d *edgeDaemon) setupCode() string {
+	d.t.Helper()
+	m := setupCodeLine.FindStringSubmatch(d.log.String())
+	if m == nil {
+		d.t.Fatalf("the daemon printed no setup code:\n%s", d.log)
+	}
+	return m[1]
 }
 
 // stop ends the daemon with SIGTERM (SIGKILL after 10 s).
@@ -199,14 +214,28 @@ func TestWebUI(t *testing.T) {
 	if got := evalJS[string](u, `location.pathname`); got != "/setup" {
 		t.Fatalf("first visit landed on %s, want /setup", got)
 	}
-	u.do(chromedp.SetValue(chromedp.ID("username"), "admin"),
+	// Without the setup code printed on the daemon's console, no account.
+	code := d.setupCode()
+	u.do(chromedp.SetValue(chromedp.ID("code"), "ABCDE-FGHJK"), chromedp.SetValue(chromedp.ID("username"), "admin"),
+		chromedp.SetValue(chromedp.ID("password"), uiPassword), chromedp.SetValue(chromedp.ID("password2"), uiPassword))
+	u.load("/setup", chromedp.Click(chromedp.ID("create")))
+	if msg := u.text("#message"); !strings.Contains(msg, "wrong setup code") {
+		t.Fatalf("wrong setup code: message %q", msg)
+	}
+	u.do(chromedp.SetValue(chromedp.ID("code"), code), chromedp.SetValue(chromedp.ID("username"), "admin"),
 		chromedp.SetValue(chromedp.ID("password"), "too short"), chromedp.SetValue(chromedp.ID("password2"), "too short"))
 	u.load("/setup", chromedp.Click(chromedp.ID("create")))
 	if msg := u.text("#message"); !strings.Contains(msg, "at least 12") {
 		t.Fatalf("short password: message %q", msg)
 	}
+	if got := evalJS[string](u, `document.getElementById("code").value`); got != code {
+		t.Fatalf("the form lost the right setup code after a short password: %q", got)
+	}
 	u.do(chromedp.SetValue(chromedp.ID("password"), uiPassword), chromedp.SetValue(chromedp.ID("password2"), uiPassword))
 	u.load("/live", chromedp.Click(chromedp.ID("create")))
+	if _, err := os.Stat(filepath.Join(data, setupCodeFile)); !os.IsNotExist(err) {
+		t.Fatalf("the setup code outlived the setup (%v)", err)
+	}
 
 	// Live: the stream shows frames, and they change.
 	u.waitFor(`document.getElementById("stream").naturalWidth > 0`, 15*time.Second, "a frame in the live stream")

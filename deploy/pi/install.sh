@@ -11,7 +11,10 @@
 #     (Raspberry Pi OS has both);
 #   - /usr/local/bin/vigil-edge, /etc/vigil (config, 0750) and /var/lib/vigil (data, 0700), owned by vigil;
 #   - /etc/systemd/system/vigil-edge.service, enabled and (re)started.
-# No password is set: the first visit to http://<pi>:8080 asks for the admin account, or run
+# No password is set: the first visit to http://<pi>:8080 asks for the admin account and the one-time
+# setup code the service prints at its first start (so that nobody else on the LAN can claim the camera):
+#   journalctl -u vigil-edge | grep "setup code"      or   sudo -u vigil vigil-edge admin setup-code -data /var/lib/vigil
+# or set the password from the shell:
 #   sudo -u vigil vigil-edge admin set-password -data /var/lib/vigil
 #
 # VIGIL_ROOT=DIR installs under DIR instead of / and skips the user, udev and systemctl steps (for tests
@@ -72,5 +75,13 @@ if [[ -z $root ]]; then
 	systemctl enable vigil-edge.service >/dev/null
 	systemctl restart vigil-edge.service
 	say "vigil-edge is running: systemctl status vigil-edge; journalctl -u vigil-edge -f"
-	say "open http://$(hostname -I 2>/dev/null | awk '{print $1}'):8080 to create the admin account"
+	ip=$(hostname -I 2>/dev/null | awk '{print $1}')
+	if [[ -s /var/lib/vigil/admin.json ]]; then
+		say "open http://${ip:-<pi>}:8080 and sign in"
+	else
+		say "first run: open http://${ip:-<pi>}:8080 and enter the setup code the service printed at its start:"
+		say "  journalctl -u vigil-edge | grep \"setup code\""
+		say "  or: sudo -u vigil vigil-edge admin setup-code -data /var/lib/vigil"
+		say "(or skip the web setup: sudo -u vigil vigil-edge admin set-password -data /var/lib/vigil)"
+	fi
 fi

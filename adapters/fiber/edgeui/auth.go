@@ -99,17 +99,25 @@ func (s *Server) setupForm(c *fiber.Ctx) error {
 	}
 	user := strings.TrimSpace(c.FormValue("username"))
 	pw := c.FormValue("password")
+	code := strings.TrimSpace(c.FormValue("code"))
 	if pw != c.FormValue("password2") {
 		return s.render(c.Status(fiber.StatusBadRequest), "setup", pageData{Title: "Create the admin account", CSRF: preToken(c),
-			Message: "the two passwords differ", Form: map[string]string{"username": user}})
+			Message: "the two passwords differ", Form: map[string]string{"username": user, "code": code}})
 	}
-	tok, sess, err := s.cfg.Accounts.Setup(c.UserContext(), user, pw)
+	tok, sess, err := s.cfg.Accounts.Setup(c.UserContext(), c.IP(), edge.SetupRequest{Code: code, User: user, Password: pw})
 	if domain.KindOf(err) == domain.Conflict {
 		return c.Redirect("/login", fiber.StatusSeeOther)
 	}
 	if err != nil {
+		if setRetryAfter(c, err) && status(err) == fiber.StatusTooManyRequests {
+			s.cfg.Log.Warn("setup locked out: too many wrong setup codes", "client", c.IP())
+		}
+		form := map[string]string{"username": user, "code": code}
+		if code := status(err); code == fiber.StatusForbidden || code == fiber.StatusTooManyRequests {
+			delete(form, "code") // a wrong code is not shown again
+		}
 		return s.render(c.Status(status(err)), "setup", pageData{Title: "Create the admin account", CSRF: preToken(c),
-			Message: s.message(c, err), Form: map[string]string{"username": user}})
+			Message: s.message(c, err), Form: form})
 	}
 	s.cfg.Log.Info("admin account created", "user", sess.User, "client", c.IP())
 	s.setSession(c, tok, sess)
@@ -145,10 +153,18 @@ func (s *Server) passwordForm(c *fiber.Ctx) error {
 	return s.render(c, "account", d)
 }
 
-// credentials is the body of POST /api/v1/login and /api/v1/setup.
+// credentials is the body of POST /api/v1/login.
 type credentials struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+}
+
+// setupBody is the body of POST /api/v1/setup: the credentials of the
+// first admin and the one-time setup code the daemon printed.
+type setupBody struct {
+	SetupCode string `json:"setup_code"`
+	Username  string `json:"username"`
+	Password  string `json:"password"`
 }
 
 // readJSON decodes a JSON request body strictly into v. A JSON content type
@@ -186,12 +202,15 @@ func (s *Server) apiLogin(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiSetup(c *fiber.Ctx) error {
-	var in credentials
+	var in setupBody
 	if err := readJSON(c, &in); err != nil {
 		return jsonError(c, status(err), err.Error())
 	}
-	tok, sess, err := s.cfg.Accounts.Setup(c.UserContext(), in.Username, in.Password)
+	tok, sess, err := s.cfg.Accounts.Setup(c.UserContext(), c.IP(), edge.SetupRequest{Code: in.SetupCode, User: in.Username, Password: in.Password})
 	if err != nil {
+		if setRetryAfter(c, err) && status(err) == fiber.StatusTooManyRequests {
+			s.cfg.Log.Warn("setup locked out: too many wrong setup codes", "client", c.IP())
+		}
 		return jsonError(c, status(err), s.message(c, err))
 	}
 	s.setSession(c, tok, sess)

@@ -273,11 +273,16 @@ func isForm(c *fiber.Ctx) bool {
 	return strings.HasPrefix(ct, fiber.MIMEApplicationForm) || strings.HasPrefix(ct, fiber.MIMEMultipartForm)
 }
 
-// status is the HTTP status for err: a lock-out, then httperr.Status.
+// status is the HTTP status for err: a lock-out, a wrong setup code
+// (403: no credentials could make it work but the code), then
+// httperr.Status.
 func status(err error) int {
 	var le *edge.LockedOutError
 	if errors.As(err, &le) {
 		return fiber.StatusTooManyRequests
+	}
+	if errors.Is(err, edge.ErrBadSetupCode) {
+		return fiber.StatusForbidden
 	}
 	return httperr.Status(err)
 }

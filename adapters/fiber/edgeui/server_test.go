@@ -34,10 +34,12 @@ type fixture struct {
 	dir      string
 	store    *bbolt.Store
 	settings *edge.LiveSettings
+	code     string // the first run's setup code (no admin yet)
 }
 
 // newFixture builds the UI over real stores in a temporary directory, with
-// cheap password hashing; setup creates the admin account.
+// cheap password hashing; setup creates the admin account, otherwise a
+// setup code is issued as the daemon does at its start.
 func newFixture(t *testing.T, setup bool) *fixture { return newFixtureWith(t, setup, nil) }
 
 // newFixtureWith is newFixture with the UI's config changed by edit.
@@ -55,14 +57,18 @@ func newFixtureWith(t *testing.T, setup bool, edit func(*edgeui.Config, *bbolt.S
 	t.Cleanup(func() { store.Close() })
 	acc, err := edge.NewAccounts(configfile.AdminFile{Path: filepath.Join(dir, "admin.json")},
 		edge.AccountsConfig{Argon2: edge.Argon2Params{Memory: 256, Time: 1, Threads: 1},
-			Limits: domain.LoginLimits{MaxFailures: 3, Window: time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}})
+			SetupCodes: configfile.SetupCodeFile{Path: filepath.Join(dir, "setup-code")},
+			Limits:     domain.LoginLimits{MaxFailures: 3, Window: time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var code string
 	if setup {
 		if err := acc.SetPassword(context.Background(), testUser, testPass); err != nil {
 			t.Fatal(err)
 		}
+	} else if code, err = acc.PrepareSetup(context.Background()); err != nil || code == "" {
+		t.Fatalf("setup code: %q %v", code, err)
 	}
 	settings := edge.NewLiveSettings(edge.DefaultSettings(), nil, configfile.Saver{Path: filepath.Join(dir, "config.json")})
 	cfg := edgeui.Config{Accounts: acc, Settings: settings, Live: edge.NewLive(nil), Events: store,
@@ -74,7 +80,7 @@ func newFixtureWith(t *testing.T, setup bool, edit func(*edgeui.Config, *bbolt.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{srv: srv, dir: dir, store: store, settings: settings}
+	return &fixture{srv: srv, dir: dir, store: store, settings: settings, code: code}
 }
 
 func (f *fixture) do(t *testing.T, method, path string, body io.Reader, hdr map[string]string) *http.Response {
@@ -179,7 +185,7 @@ func TestPublicRoutesShowNoCameraData(t *testing.T) {
 		}
 	}
 	// With an admin, setup is closed.
-	resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(`{"username":"x","password":"another long password"}`),
+	resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(`{"setup_code":"ABCDE-FGHJK","username":"x","password":"another long password"}`),
 		map[string]string{"Content-Type": "application/json"})
 	if resp.StatusCode != http.StatusConflict {
 		t.Errorf("setup with an admin: %d, want 409", resp.StatusCode)
@@ -301,11 +307,31 @@ func TestFirstRunSetupAndValidation(t *testing.T) {
 		t.Fatalf("login before setup: %d, want 401", resp.StatusCode)
 	}
 	hdr := map[string]string{"Content-Type": "application/json"}
-	if resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(`{"username":"admin","password":"short"}`), hdr); resp.StatusCode != 400 {
+	codePath := filepath.Join(f.dir, "setup-code")
+	if fi, err := os.Stat(codePath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("setup code file: %v %v, want mode 0600", fi, err)
+	}
+	// The first person on the LAN cannot claim the camera: no code, a
+	// wrong one, are 403 with a message saying where the code is.
+	for _, body := range []string{`{"username":"admin","password":"` + testPass + `"}`,
+		`{"setup_code":"ABCDE-FGHJK","username":"admin","password":"` + testPass + `"}`} {
+		resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(body), hdr)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 403 || !bytes.Contains(b, []byte("setup code")) || !bytes.Contains(b, []byte("admin setup-code")) {
+			t.Fatalf("setup with %s: %d %s, want 403 naming the setup code", body, resp.StatusCode, b)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "admin.json")); !os.IsNotExist(err) {
+		t.Fatalf("a refused setup wrote the admin file (%v)", err)
+	}
+	if resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(`{"setup_code":"`+f.code+`","username":"admin","password":"short"}`), hdr); resp.StatusCode != 400 {
 		t.Fatalf("setup with a short password: %d, want 400", resp.StatusCode)
 	}
-	if resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(`{"username":"admin","password":"`+testPass+`"}`), hdr); resp.StatusCode != 201 {
+	if resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(`{"setup_code":"`+f.code+`","username":"admin","password":"`+testPass+`"}`), hdr); resp.StatusCode != 201 {
 		t.Fatalf("setup: %d, want 201", resp.StatusCode)
+	}
+	if _, err := os.Stat(codePath); !os.IsNotExist(err) {
+		t.Fatalf("the setup code file outlived the setup (%v)", err)
 	}
 	b, err := os.ReadFile(filepath.Join(f.dir, "admin.json"))
 	if err != nil || !bytes.Contains(b, []byte("$argon2id$")) || bytes.Contains(b, []byte(testPass)) {
@@ -559,5 +585,77 @@ func TestFlagSettingsAreNotEditable(t *testing.T) {
 	}
 	if got := live.File(); got.Motion.Sensitivity != before.Motion.Sensitivity || got.Events.QuietGap != 7*time.Second {
 		t.Fatalf("motion form: sensitivity %d (was %d), quiet gap %v", got.Motion.Sensitivity, before.Motion.Sensitivity, got.Events.QuietGap)
+	}
+}
+
+// The setup form needs the setup code too: without it, or with a wrong
+// one, it is answered 403 with the form again and no account; with the
+// right one (as typed: lower case) it creates the account and the code
+// file is gone.
+func TestSetupFormNeedsTheCode(t *testing.T) {
+	f := newFixture(t, false)
+	resp := f.do(t, "GET", "/setup", nil, nil)
+	page, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !bytes.Contains(page, []byte(`name="code"`)) {
+		t.Fatalf("GET /setup: %d, no setup code field:\n%s", resp.StatusCode, page)
+	}
+	var pre string
+	for _, c := range resp.Cookies() {
+		if c.Name == "vigil_pre" {
+			pre = c.Value
+		}
+	}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if pre == "" || m == nil {
+		t.Fatal("the setup page sets no CSRF token")
+	}
+	post := func(code string) (*http.Response, string) {
+		form := url.Values{"csrf": {string(m[1])}, "code": {code}, "username": {testUser}, "password": {testPass}, "password2": {testPass}}
+		resp := f.do(t, "POST", "/setup", strings.NewReader(form.Encode()),
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Cookie": "vigil_pre=" + pre})
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	for _, code := range []string{"", "WRONG-CODE2"} {
+		resp, body := post(code)
+		if resp.StatusCode != 403 || !strings.Contains(body, "wrong setup code") || !strings.Contains(body, `id="setup-form"`) {
+			t.Fatalf("setup form with code %q: %d\n%s", code, resp.StatusCode, body)
+		}
+		if code != "" && strings.Contains(body, code) {
+			t.Fatal("the page shows the wrong code again")
+		}
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "admin.json")); !os.IsNotExist(err) {
+		t.Fatalf("a refused setup wrote the admin file (%v)", err)
+	}
+	if resp, body := post(strings.ToLower(f.code)); resp.StatusCode != 303 || resp.Header.Get("Location") != "/live" {
+		t.Fatalf("setup form with the right code: %d → %q\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "setup-code")); !os.IsNotExist(err) {
+		t.Fatalf("the setup code file outlived the setup (%v)", err)
+	}
+}
+
+// Guessing the setup code is locked out like guessing a password: the
+// third wrong code is 429 with a Retry-After, and then the right one too.
+func TestSetupCodeLockout(t *testing.T) {
+	f := newFixture(t, false)
+	hdr := map[string]string{"Content-Type": "application/json"}
+	for i := 1; i <= 3; i++ {
+		resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(`{"setup_code":"WRONG-CODE`+string(rune('0'+i))+`","username":"admin","password":"`+testPass+`"}`), hdr)
+		b, _ := io.ReadAll(resp.Body)
+		if want := map[bool]int{true: 429, false: 403}[i == 3]; resp.StatusCode != want {
+			t.Fatalf("wrong code %d: %d %s, want %d", i, resp.StatusCode, b, want)
+		}
+		if i == 3 && (resp.Header.Get("Retry-After") == "" || !bytes.Contains(b, []byte("setup codes"))) {
+			t.Fatalf("lock-out: Retry-After %q, %s", resp.Header.Get("Retry-After"), b)
+		}
+	}
+	resp := f.do(t, "POST", "/api/v1/setup", strings.NewReader(`{"setup_code":"`+f.code+`","username":"admin","password":"`+testPass+`"}`), hdr)
+	if resp.StatusCode != 429 {
+		t.Fatalf("the right code while locked out: %d, want 429", resp.StatusCode)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "admin.json")); !os.IsNotExist(err) {
+		t.Fatalf("a locked-out setup wrote the admin file (%v)", err)
 	}
 }
