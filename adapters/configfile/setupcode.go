@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"vigil/app/edge"
+	"vigil/ports"
 )
 
 // SetupCodeFile keeps the edge's one-time setup code in a text file of
@@ -15,7 +15,7 @@ import (
 // `vigil-edge admin setup-code` and the camera's owner (over SSH) find it.
 type SetupCodeFile struct{ Path string }
 
-var _ edge.SetupCodeStore = SetupCodeFile{}
+var _ ports.SetupCodeStore = SetupCodeFile{}
 
 // maxSetupCodeFile bounds what SetupCode reads: a code is a dozen bytes.
 const maxSetupCodeFile = 256

@@ -131,7 +131,7 @@ type AccountsConfig struct {
 	// SetupCodes holds the first run's one-time setup code: Setup needs it
 	// (without it every setup is refused), and it is deleted once an admin
 	// exists.
-	SetupCodes SetupCodeStore
+	SetupCodes ports.SetupCodeStore
 	// Log receives what goes wrong after the fact (a setup code that could
 	// not be deleted); nil discards it.
 	Log *slog.Logger

@@ -35,7 +35,7 @@ func (m *memAdmin) SetAdmin(_ context.Context, u domain.EdgeUser) error {
 	return nil
 }
 
-// memCodes is the in-memory twin of SetupCodeStore.
+// memCodes is the in-memory twin of ports.SetupCodeStore.
 type memCodes struct {
 	mu   sync.Mutex
 	code string

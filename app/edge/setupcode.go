@@ -11,20 +11,6 @@ import (
 	"vigil/domain"
 )
 
-// SetupCodeStore keeps the first run's one-time setup code, the proof that
-// whoever creates the admin account can read the daemon's output or its
-// data directory (and is not merely the first person on the LAN). It is
-// declared here, beside its only user; adapters/configfile.SetupCodeFile is
-// the real one.
-type SetupCodeStore interface {
-	// SetupCode returns the stored code; ok is false when there is none.
-	SetupCode(ctx context.Context) (code string, ok bool, err error)
-	// SetSetupCode stores code, readable by its owner only.
-	SetSetupCode(ctx context.Context, code string) error
-	// DeleteSetupCode removes the code; removing none is no error.
-	DeleteSetupCode(ctx context.Context) error
-}
-
 // The setup code: SetupCodeLength characters of setupAlphabet (no 0/O,
 // 1/I/L: nothing to confuse when read off a terminal), shown as two groups
 // of five joined by a dash. 31^10 ≈ 2^49 codes, against a handful of
