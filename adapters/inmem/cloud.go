@@ -332,31 +332,28 @@ func (d *Directory) Settle(ctx context.Context, v domain.UploadVerdict) (domain.
 func (d *Directory) Verdicts() []domain.UploadVerdict {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]domain.UploadVerdict, 0, len(d.verdicts))
-	for _, k := range slices.Sorted(maps.Keys(d.verdicts)) {
-		out = append(out, d.verdicts[k])
-	}
-	return out
+	return sortedValues(d.verdicts)
 }
 
 // Images returns the recorded images, sorted by key.
 func (d *Directory) Images() []domain.ImageRecord {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]domain.ImageRecord, 0, len(d.images))
-	for _, k := range slices.Sorted(maps.Keys(d.images)) {
-		out = append(out, d.images[k])
-	}
-	return out
+	return sortedValues(d.images)
 }
 
 // Rejections returns the recorded rejections, sorted by key.
 func (d *Directory) Rejections() []domain.Rejection {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]domain.Rejection, 0, len(d.rejections))
-	for _, k := range slices.Sorted(maps.Keys(d.rejections)) {
-		out = append(out, d.rejections[k])
+	return sortedValues(d.rejections)
+}
+
+// sortedValues returns m's values in the order of their keys.
+func sortedValues[V any](m map[string]V) []V {
+	out := make([]V, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
 	}
 	return out
 }

@@ -30,6 +30,29 @@ func failDeleteOnce(e *env, key string) {
 // failed, then its device revoked, then redelivered, ends in production
 // only (the accept is completed); one rejected whose deletion failed, then
 // its device restored, then redelivered, ends in quarantine only.
+// redeliverWantRejected delivers key again and checks that the recorded
+// reject (device revoked) is completed: quarantine only, one REJECT item,
+// nothing in production, the upload gone.
+func redeliverWantRejected(t *testing.T, e *env, key string) {
+	t.Helper()
+	o, err := e.p.Handle(context.Background(), key)
+	if err != nil || o.Verdict != validator.Duplicate || o.Reason != domain.DeviceRevoked || o.QuarantineKey != "quarantine/"+key {
+		t.Fatalf("redelivery: %+v, %v; want the reject completed", o, err)
+	}
+	if got := e.prod.Keys(); len(got) != 0 {
+		t.Errorf("production holds %v", got)
+	}
+	if n := len(e.dir.Images()); n != 0 {
+		t.Errorf("%d IMAGE items for a rejected upload", n)
+	}
+	if rs := e.dir.Rejections(); len(rs) != 1 || rs[0].Reason != domain.DeviceRevoked || rs[0].QuarantineKey != "quarantine/"+key {
+		t.Errorf("rejections %+v", rs)
+	}
+	if keys := e.uploads.Keys(); len(keys) != 1 || keys[0] != "quarantine/"+key {
+		t.Errorf("upload bucket holds %v, want the quarantine copy only", keys)
+	}
+}
+
 func TestVerdictStickyAcrossRedelivery(t *testing.T) {
 	revoked := domain.Device{AccountID: acct, ID: dev, Name: "porch", Revoked: true, RevokedAt: now.Add(-time.Minute)}
 	enrolled := domain.Device{AccountID: acct, ID: dev, Name: "porch"}
@@ -98,22 +121,7 @@ func TestVerdictStickyAcrossRedelivery(t *testing.T) {
 			t.Fatal("the failed delete was not an error")
 		}
 		e.dir.SetDevice(enrolled)
-		o, err := e.p.Handle(context.Background(), key)
-		if err != nil || o.Verdict != validator.Duplicate || o.Reason != domain.DeviceRevoked || o.QuarantineKey != "quarantine/"+key {
-			t.Fatalf("redelivery: %+v, %v; want the reject completed", o, err)
-		}
-		if got := e.prod.Keys(); len(got) != 0 {
-			t.Errorf("production holds %v", got)
-		}
-		if n := len(e.dir.Images()); n != 0 {
-			t.Errorf("%d IMAGE items for a rejected upload", n)
-		}
-		if rs := e.dir.Rejections(); len(rs) != 1 || rs[0].Reason != domain.DeviceRevoked {
-			t.Errorf("rejections %+v", rs)
-		}
-		if keys := e.uploads.Keys(); len(keys) != 1 || keys[0] != "quarantine/"+key {
-			t.Errorf("upload bucket holds %v, want the quarantine copy only", keys)
-		}
+		redeliverWantRejected(t, e, key)
 	})
 
 	t.Run("lookup down", func(t *testing.T) {
@@ -266,22 +274,7 @@ func TestRejectFailedAfterCopy(t *testing.T) {
 	}
 	e.dir.Fail = nil
 	e.dir.SetDevice(domain.Device{AccountID: acct, ID: dev, Name: "porch"})
-	o, err := e.p.Handle(context.Background(), key)
-	if err != nil || o.Verdict != validator.Duplicate || o.Reason != domain.DeviceRevoked || o.QuarantineKey != "quarantine/"+key {
-		t.Fatalf("redelivery: %+v, %v; want the reject completed", o, err)
-	}
-	if got := e.prod.Keys(); len(got) != 0 {
-		t.Errorf("production holds %v", got)
-	}
-	if n := len(e.dir.Images()); n != 0 {
-		t.Errorf("%d IMAGE items for a rejected upload", n)
-	}
-	if rs := e.dir.Rejections(); len(rs) != 1 || rs[0].Reason != domain.DeviceRevoked || rs[0].QuarantineKey != "quarantine/"+key {
-		t.Errorf("rejections %+v", rs)
-	}
-	if keys := e.uploads.Keys(); len(keys) != 1 || keys[0] != "quarantine/"+key {
-		t.Errorf("upload bucket holds %v, want the quarantine copy only", keys)
-	}
+	redeliverWantRejected(t, e, key)
 	if vs := e.dir.Verdicts(); len(vs) != 1 || vs[0].Accepted || vs[0].Reason != domain.DeviceRevoked {
 		t.Errorf("verdicts %+v", vs)
 	}
