@@ -11,6 +11,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"runtime"
+	"time"
 
 	"vigil/domain"
 	"vigil/vision"
@@ -216,18 +217,24 @@ func encodeClean(img image.Image) (Clean, error) {
 // gives up on it, so runaway decoders cannot pile up beyond the slots.
 var decodeSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
 
+// minSlotWait is the least time a decode waits for a free slot: a short
+// decode timeout bounds the decode, not the queue (slots held by decoders
+// of earlier uploads free up within their own timeouts, usually).
+var minSlotWait = 5 * time.Second
+
 // ErrBusy is the error of a decode that found no free slot within the
-// decode timeout: every slot is held by a running decoder. It says nothing
-// of the file; the upload is to be handled again later.
+// decode timeout (at least minSlotWait): every slot is held by a running
+// decoder. It says nothing of the file; the upload is to be handled again
+// later.
 var ErrBusy = domain.E("validator: decode", domain.Unavailable, errors.New("busy: every decode slot is held by a running decoder; retry"))
 
-// decodeWithin waits at most the decode timeout for a decode slot, then
-// runs decode in a goroutine holding the slot and waits at most the decode
-// timeout for it. A panic in the decoder counts as corrupt data. The error
-// is ErrBusy when no slot came free in time, or ctx's error when ctx ended
-// while waiting: neither is a verdict on data.
+// decodeWithin waits at most the decode timeout (at least minSlotWait) for
+// a decode slot, then runs decode in a goroutine holding the slot and waits
+// at most the decode timeout for it. A panic in the decoder counts as
+// corrupt data. The error is ErrBusy when no slot came free in time, or
+// ctx's error when ctx ended while waiting: neither is a verdict on data.
 func decodeWithin(ctx context.Context, limits domain.VerifyLimits, data []byte, decode func([]byte) (image.Image, error)) (image.Image, domain.Reason, string, error) {
-	wait, cancelWait := context.WithTimeout(ctx, limits.DecodeTimeout)
+	wait, cancelWait := context.WithTimeout(ctx, max(limits.DecodeTimeout, minSlotWait))
 	select {
 	case decodeSlots <- struct{}{}:
 		cancelWait()

@@ -173,10 +173,12 @@ func TestProgressionRules(t *testing.T) {
 }
 
 // withSlots runs f with n decode slots.
+// withSlots gives the test n decode slots, waited for no longer than the
+// decode timeout.
 func withSlots(t *testing.T, n int) {
-	saved := decodeSlots
-	decodeSlots = make(chan struct{}, n)
-	t.Cleanup(func() { decodeSlots = saved })
+	saved, savedWait := decodeSlots, minSlotWait
+	decodeSlots, minSlotWait = make(chan struct{}, n), 0
+	t.Cleanup(func() { decodeSlots, minSlotWait = saved, savedWait })
 }
 
 // TestDecodeSlots: a decoder that overruns its time gets a too_slow verdict
