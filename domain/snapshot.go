@@ -94,3 +94,16 @@ func ParseSnapshotName(name string) (EventID, int, error) {
 	n, _ := strconv.Atoi(nText)
 	return id, n, nil
 }
+
+// MaxReason is how many bytes of a reason (why an upload failed, why the
+// cloud rejected a snapshot) the edge keeps.
+const MaxReason = 512
+
+// ShortReason cuts reason to MaxReason bytes, never in the middle of a
+// UTF-8 character.
+func ShortReason(reason string) string {
+	if len(reason) <= MaxReason {
+		return reason
+	}
+	return strings.ToValidUTF8(reason[:MaxReason], "")
+}

@@ -1,12 +1,12 @@
 package bbolt
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,8 +26,6 @@ type uploadRecord struct {
 	Attempts  int       `json:"attempts,omitempty"`
 	LastError string    `json:"last_error,omitempty"`
 }
-
-const maxReason = 512 // bytes of a failure reason kept
 
 func dueNanos(t time.Time) uint64 {
 	if t.IsZero() || t.UnixNano() <= 0 {
@@ -143,16 +141,9 @@ func (s *Store) Uploaded(ctx context.Context, name string, at time.Time) error {
 		if err := dequeue(tx, name); err != nil {
 			return err
 		}
-		rec, ok, err := getEvent(tx, id)
+		rec, i, err := eventSnapshot(tx, id, name, "bbolt: uploaded "+name)
 		if err != nil {
 			return err
-		}
-		i := -1
-		if ok {
-			i = rec.snapshot(name)
-		}
-		if i < 0 {
-			return notFound("bbolt: uploaded "+name, "no such snapshot")
 		}
 		if !rec.Snapshots[i].Uploaded.IsZero() {
 			return nil
@@ -184,23 +175,11 @@ func (s *Store) MarkRejected(ctx context.Context, name string, at time.Time, rea
 	if at.IsZero() {
 		return domain.E("bbolt: mark rejected "+name, domain.Invalid, errors.New("no time"))
 	}
-	if reason == "" {
-		reason = "rejected"
-	}
-	if len(reason) > maxReason {
-		reason = strings.ToValidUTF8(reason[:maxReason], "")
-	}
+	reason = domain.ShortReason(cmp.Or(reason, "rejected"))
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		rec, ok, err := getEvent(tx, id)
+		rec, i, err := eventSnapshot(tx, id, name, "bbolt: mark rejected "+name)
 		if err != nil {
 			return err
-		}
-		i := -1
-		if ok {
-			i = rec.snapshot(name)
-		}
-		if i < 0 {
-			return notFound("bbolt: mark rejected "+name, "no such snapshot")
 		}
 		if !rec.Snapshots[i].Rejected.IsZero() {
 			return nil
@@ -224,9 +203,7 @@ func (s *Store) Failed(ctx context.Context, name string, next time.Time, reason 
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bbolt: failed %s: %w", name, err)
 	}
-	if len(reason) > maxReason {
-		reason = reason[:maxReason]
-	}
+	reason = domain.ShortReason(reason)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		key := tx.Bucket(bucketOutboxNames).Get([]byte(name))
 		if key == nil {
@@ -267,4 +244,21 @@ func (s *Store) OutboxLen(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("bbolt: outbox length: %w", err)
 	}
 	return n, nil
+}
+
+// eventSnapshot reads the record of event id and the index of its snapshot
+// name; NotFound (for op) when either is missing.
+func eventSnapshot(tx *bolt.Tx, id domain.EventID, name, op string) (eventRecord, int, error) {
+	rec, ok, err := getEvent(tx, id)
+	if err != nil {
+		return rec, -1, err
+	}
+	i := -1
+	if ok {
+		i = rec.snapshot(name)
+	}
+	if i < 0 {
+		return rec, -1, notFound(op, "no such snapshot")
+	}
+	return rec, i, nil
 }

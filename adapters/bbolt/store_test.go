@@ -263,7 +263,7 @@ func TestOutboxDueTimesUploadedFailed(t *testing.T) {
 	s.Close()
 	s = openAt(t, dir)
 	ups, _ = s.Pending(ctx, now.Add(2*time.Minute), 10)
-	if len(ups) != 2 || ups[0].Name != n1 || ups[0].Attempts != 2 || len(ups[0].LastError) != maxReason || ups[1].Name != n3 {
+	if len(ups) != 2 || ups[0].Name != n1 || ups[0].Attempts != 2 || len(ups[0].LastError) != domain.MaxReason || ups[1].Name != n3 {
 		t.Fatalf("Pending after reopening = %+v", ups)
 	}
 	if got, _ := s.Event(ctx, ev.ID); !got.Snapshots[1].Uploaded.Equal(at) {

@@ -1,19 +1,15 @@
 package inmem
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"vigil/domain"
 )
-
-// maxReason is how many bytes of a failure reason the outbox keeps, as
-// the bbolt store does.
-const maxReason = 512
 
 func (s *EventStore) queued(name string) int {
 	return slices.IndexFunc(s.outbox, func(u domain.Upload) bool { return u.Name == name })
@@ -62,13 +58,9 @@ func (s *EventStore) Uploaded(ctx context.Context, name string, at time.Time) er
 	if s.Fail != nil {
 		return s.Fail
 	}
-	ev, ok := s.events[id]
-	i := -1
-	if ok {
-		i = slices.IndexFunc(ev.Snapshots, func(sn domain.Snapshot) bool { return sn.Name == name })
-	}
-	if i < 0 {
-		return domain.E("inmem: uploaded "+name, domain.NotFound, errors.New("no such snapshot"))
+	ev, i, err := s.eventSnapshot(id, name, "inmem: uploaded "+name)
+	if err != nil {
+		return err
 	}
 	if q := s.queued(name); q >= 0 {
 		s.outbox = slices.Delete(s.outbox, q, q+1)
@@ -95,24 +87,15 @@ func (s *EventStore) MarkRejected(ctx context.Context, name string, at time.Time
 	if at.IsZero() {
 		return domain.E("inmem: mark rejected "+name, domain.Invalid, errors.New("no time"))
 	}
-	if reason == "" {
-		reason = "rejected"
-	}
-	if len(reason) > maxReason {
-		reason = strings.ToValidUTF8(reason[:maxReason], "")
-	}
+	reason = domain.ShortReason(cmp.Or(reason, "rejected"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Fail != nil {
 		return s.Fail
 	}
-	ev, ok := s.events[id]
-	i := -1
-	if ok {
-		i = slices.IndexFunc(ev.Snapshots, func(sn domain.Snapshot) bool { return sn.Name == name })
-	}
-	if i < 0 {
-		return domain.E("inmem: mark rejected "+name, domain.NotFound, errors.New("no such snapshot"))
+	ev, i, err := s.eventSnapshot(id, name, "inmem: mark rejected "+name)
+	if err != nil {
+		return err
 	}
 	if ev.Snapshots[i].Rejected.IsZero() {
 		ev = clone(ev)
@@ -128,9 +111,7 @@ func (s *EventStore) Failed(ctx context.Context, name string, next time.Time, re
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("inmem: failed %s: %w", name, err)
 	}
-	if len(reason) > maxReason {
-		reason = reason[:maxReason]
-	}
+	reason = domain.ShortReason(reason)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Fail != nil {
@@ -196,4 +177,18 @@ func (s *EventStore) SetFail(err error) {
 	s.mu.Lock()
 	s.Fail = err
 	s.mu.Unlock()
+}
+
+// eventSnapshot returns event id and the index of its snapshot name;
+// NotFound (for op) when either is missing. s.mu is held.
+func (s *EventStore) eventSnapshot(id domain.EventID, name, op string) (domain.Event, int, error) {
+	ev, ok := s.events[id]
+	i := -1
+	if ok {
+		i = slices.IndexFunc(ev.Snapshots, func(sn domain.Snapshot) bool { return sn.Name == name })
+	}
+	if i < 0 {
+		return ev, -1, domain.E(op, domain.NotFound, errors.New("no such snapshot"))
+	}
+	return ev, i, nil
 }
